@@ -1,0 +1,97 @@
+package io.rookery.examples;
+
+import io.rookery.api.AgentContext;
+import io.rookery.api.AgentException;
+import io.rookery.api.AgentId;
+import io.rookery.api.AgentType;
+import io.rookery.api.Codec;
+import io.rookery.api.Codecs;
+
+/**
+ * A durable counter. Messages (JSON):
+ * <ul>
+ *   <li>{@code {"op":"increment","by":n}} adds n (default 1) and replies {@code {"value":v}};</li>
+ *   <li>{@code {"op":"get"}} replies {@code {"value":v}};</li>
+ *   <li>{@code {"op":"forward","to":"k","by":n}} sends an increment of n to counter {@code k},
+ *       which may live in any partition on any node, and replies {@code {"forwarded":n}}.</li>
+ * </ul>
+ */
+public final class CounterAgent implements AgentType<Long, CounterAgent.Command>
+{
+    /** The type name. */
+    public static final String NAME = "counter";
+
+    private static final Codec<Long> STATE = Codecs.json(Long.class);
+    private static final Codec<Command> MESSAGES = Codecs.json(Command.class);
+
+    /**
+     * A counter message.
+     *
+     * @param op "increment", "get" or "forward".
+     * @param by amount, default 1.
+     * @param to for "forward": key of the counter to increment.
+     */
+    public record Command(String op, Long by, String to)
+    {
+    }
+
+    /**
+     * A counter reply.
+     *
+     * @param value the counter's value after the message.
+     */
+    public record Value(long value)
+    {
+    }
+
+    public String name()
+    {
+        return NAME;
+    }
+
+    public Codec<Long> stateCodec()
+    {
+        return STATE;
+    }
+
+    public Codec<Command> messageCodec()
+    {
+        return MESSAGES;
+    }
+
+    public Long initialState(final AgentId id)
+    {
+        return 0L;
+    }
+
+    public Long handle(final AgentContext ctx, final Long state, final Command command)
+    {
+        final String op = command.op() == null ? "increment" : command.op();
+        final long by = command.by() == null ? 1 : command.by();
+        switch (op)
+        {
+            case "increment" ->
+            {
+                final long value = Math.addExact(state, by);
+                ctx.reply(new Value(value));
+                return value;
+            }
+            case "get" ->
+            {
+                ctx.reply(new Value(state));
+                return state;
+            }
+            case "forward" ->
+            {
+                if (command.to() == null || command.to().isEmpty())
+                {
+                    throw new AgentException("forward needs \"to\": the key of the counter to increment");
+                }
+                ctx.send(AgentId.of(NAME, command.to()), new Command("increment", by, null));
+                ctx.reply(java.util.Map.of("forwarded", by));
+                return state;
+            }
+            default -> throw new AgentException("unknown op '" + op + "'; expected increment, get or forward");
+        }
+    }
+}

@@ -1,0 +1,293 @@
+package io.rookery.node;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.InetSocketAddress;
+import java.net.URLDecoder;
+import java.nio.charset.StandardCharsets;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+
+import com.sun.net.httpserver.HttpExchange;
+import com.sun.net.httpserver.HttpServer;
+import io.rookery.api.AgentId;
+import io.rookery.api.AgentType;
+import io.rookery.api.CodecException;
+import io.rookery.api.Codecs;
+import io.rookery.transport.codecs.RequestKind;
+import io.rookery.transport.codecs.Status;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * HTTP on every node (the JDK's server, no framework): agents, cluster view, health, readiness
+ * and metrics. Requests are validated at the edge (path, type, size, body) so that bad input is
+ * answered with a 4xx and a readable message before it costs the cluster anything.
+ * <p>
+ * Handlers never block a worker on a turn: the response is written when the request's future
+ * completes, on the ingress executor, never on a partition loop.
+ */
+final class HttpIngress implements AutoCloseable
+{
+    private static final Logger LOG = LoggerFactory.getLogger(HttpIngress.class);
+    private static final String JSON = "application/json";
+
+    private final RookeryNode node;
+    private final AgentRuntime runtime;
+    private final NodeMetrics metrics;
+    private final HttpServer server;
+    private final ThreadPoolExecutor executor;
+
+    HttpIngress(final RookeryNode node, final AgentRuntime runtime, final String host, final int port,
+        final int threads) throws IOException
+    {
+        this.node = node;
+        this.runtime = runtime;
+        this.metrics = runtime.metrics();
+        final AtomicInteger ids = new AtomicInteger();
+        this.executor = new ThreadPoolExecutor(threads, threads, 60, TimeUnit.SECONDS,
+            new ArrayBlockingQueue<>(1024), r ->
+            {
+                final Thread thread = new Thread(r, "rookery-http-" + node.nodeId() + "-" + ids.incrementAndGet());
+                thread.setDaemon(true);
+                return thread;
+            }, new ThreadPoolExecutor.CallerRunsPolicy());
+        this.server = HttpServer.create(new InetSocketAddress(host, port), 256);
+        server.setExecutor(executor);
+        server.createContext("/", this::handle);
+    }
+
+    String endpoint()
+    {
+        return node.context().host() + ":" + server.getAddress().getPort();
+    }
+
+    void start()
+    {
+        server.start();
+        LOG.info("http listening node={} endpoint={}", node.nodeId(), endpoint());
+    }
+
+    public void close()
+    {
+        server.stop(0);
+        executor.shutdownNow();
+    }
+
+    private void handle(final HttpExchange exchange)
+    {
+        final String path = exchange.getRequestURI().getRawPath();
+        final String method = exchange.getRequestMethod();
+        try
+        {
+            if (path.startsWith("/agents/"))
+            {
+                handleAgent(exchange, method, path);
+            }
+            else if (path.equals("/cluster") && method.equals("GET"))
+            {
+                respond(exchange, "cluster", 200, JSON, Codecs.toJson(node.clusterView()));
+            }
+            else if (path.equals("/health") && method.equals("GET"))
+            {
+                respond(exchange, "health", 200, JSON, Codecs.toJson(Map.of("status", "UP", "node", node.nodeId())));
+            }
+            else if (path.equals("/ready") && method.equals("GET"))
+            {
+                final Map<String, Object> readiness = node.readiness();
+                final boolean ready = Boolean.TRUE.equals(readiness.get("ready"));
+                respond(exchange, "ready", ready ? 200 : 503, JSON, Codecs.toJson(readiness));
+            }
+            else if (path.equals("/metrics") && method.equals("GET"))
+            {
+                respond(exchange, "metrics", 200, metrics.contentType(), metrics.scrape());
+            }
+            else if (path.equals("/cluster") || path.equals("/health") || path.equals("/ready") ||
+                path.equals("/metrics"))
+            {
+                error(exchange, "other", 405, "METHOD_NOT_ALLOWED", method + " not allowed on " + path);
+            }
+            else
+            {
+                error(exchange, "other", 404, "NOT_FOUND", "no such resource: " + path);
+            }
+        }
+        catch (final RuntimeException ex)
+        {
+            LOG.error("http handler failed for {} {}", method, path, ex);
+            error(exchange, "other", 500, "INTERNAL_ERROR", "internal error: " + ex.getMessage());
+        }
+    }
+
+    private void handleAgent(final HttpExchange exchange, final String method, final String path)
+    {
+        final String route = "agents_" + method.toLowerCase();
+        final String[] parts = path.substring("/agents/".length()).split("/", -1);
+        if (parts.length != 2 || parts[0].isEmpty() || parts[1].isEmpty())
+        {
+            error(exchange, route, 400, "BAD_REQUEST",
+                "expected /agents/{type}/{key} (encode '/' in a key as %2F): " + path);
+            return;
+        }
+        final AgentId id;
+        try
+        {
+            id = new AgentId(decode(parts[0]), decode(parts[1]));
+        }
+        catch (final IllegalArgumentException ex)
+        {
+            error(exchange, route, 400, "BAD_REQUEST", ex.getMessage());
+            return;
+        }
+        final AgentType<?, ?> type = runtime.registry().find(id.type());
+        if (type == null)
+        {
+            metrics.rejected.labelValues("unknown_type").inc();
+            error(exchange, route, 404, Status.UNKNOWN_TYPE.name(),
+                "unknown agent type '" + id.type() + "'; known: " + runtime.registry().names());
+            return;
+        }
+        switch (method)
+        {
+            case "GET" -> complete(exchange, route,
+                runtime.router().request(id, new byte[0], RequestKind.READ, null, runtime.limits().requestTimeout()));
+            case "POST" ->
+            {
+                final byte[] body = readBody(exchange, route);
+                if (body == null)
+                {
+                    return;
+                }
+                try
+                {
+                    type.messageCodec().decode(body);
+                }
+                catch (final CodecException ex)
+                {
+                    metrics.rejected.labelValues("bad_request").inc();
+                    error(exchange, route, 400, Status.BAD_REQUEST.name(), ex.getMessage());
+                    return;
+                }
+                complete(exchange, route,
+                    runtime.router().request(id, body, RequestKind.ASK, null, runtime.limits().requestTimeout()));
+            }
+            default -> error(exchange, route, 405, "METHOD_NOT_ALLOWED", method + " not allowed on " + path);
+        }
+    }
+
+    private byte[] readBody(final HttpExchange exchange, final String route)
+    {
+        final int max = runtime.limits().maxPayloadBytes();
+        final String declared = exchange.getRequestHeaders().getFirst("Content-Length");
+        try
+        {
+            if (declared != null && Long.parseLong(declared.trim()) > max)
+            {
+                metrics.rejected.labelValues("too_large").inc();
+                error(exchange, route, 413, Status.TOO_LARGE.name(),
+                    "body of " + declared.trim() + " bytes exceeds the limit of " + max + " bytes");
+                return null;
+            }
+        }
+        catch (final NumberFormatException ex)
+        {
+            error(exchange, route, 400, Status.BAD_REQUEST.name(), "bad Content-Length: " + declared);
+            return null;
+        }
+        try (InputStream in = exchange.getRequestBody())
+        {
+            final byte[] body = in.readNBytes(max + 1);
+            if (body.length > max)
+            {
+                metrics.rejected.labelValues("too_large").inc();
+                error(exchange, route, 413, Status.TOO_LARGE.name(), "body exceeds the limit of " + max + " bytes");
+                return null;
+            }
+            return body;
+        }
+        catch (final IOException ex)
+        {
+            error(exchange, route, 400, Status.BAD_REQUEST.name(), "could not read the body: " + ex.getMessage());
+            return null;
+        }
+    }
+
+    private void complete(final HttpExchange exchange, final String route, final CompletableFuture<Response> future)
+    {
+        future.whenCompleteAsync((response, ex) ->
+        {
+            if (ex != null)
+            {
+                error(exchange, route, 500, Status.INTERNAL_ERROR.name(), String.valueOf(ex));
+            }
+            else if (response.isOk())
+            {
+                respond(exchange, route, 200, JSON, response.payload());
+            }
+            else
+            {
+                error(exchange, route, httpStatus(response.status()), response.status().name(), response.payloadText());
+            }
+        }, executor);
+    }
+
+    static int httpStatus(final Status status)
+    {
+        return switch (status)
+        {
+            case OK -> 200;
+            case BAD_REQUEST -> 400;
+            case UNKNOWN_TYPE -> 404;
+            case TOO_LARGE -> 413;
+            case AGENT_ERROR -> 422;
+            case OVERLOADED -> 429;
+            case TIMEOUT -> 504;
+            case REDIRECT, UNAVAILABLE, STALE_TERM -> 503;
+            default -> 500;
+        };
+    }
+
+    private void error(final HttpExchange exchange, final String route, final int code, final String status,
+        final String message)
+    {
+        final Map<String, Object> body = new LinkedHashMap<>();
+        body.put("error", message);
+        body.put("status", status);
+        body.put("node", node.nodeId());
+        respond(exchange, route, code, JSON, Codecs.toJson(body));
+    }
+
+    private void respond(final HttpExchange exchange, final String route, final int code, final String contentType,
+        final byte[] body)
+    {
+        metrics.httpRequests.labelValues(route, Integer.toString(code)).inc();
+        try (exchange; OutputStream out = exchange.getResponseBody())
+        {
+            exchange.getResponseHeaders().set("Content-Type", contentType);
+            if (code == 429 || code == 503)
+            {
+                exchange.getResponseHeaders().set("Retry-After", "1");
+            }
+            exchange.sendResponseHeaders(code, body.length == 0 ? -1 : body.length);
+            if (body.length > 0)
+            {
+                out.write(body);
+            }
+        }
+        catch (final IOException ex)
+        {
+            LOG.debug("client went away before its response", ex);
+        }
+    }
+
+    private static String decode(final String segment)
+    {
+        return URLDecoder.decode(segment.replace("+", "%2B"), StandardCharsets.UTF_8);
+    }
+}

@@ -1,0 +1,1161 @@
+package io.rookery.node;
+
+import java.io.IOException;
+import java.net.ServerSocket;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+
+import io.rookery.api.AgentId;
+import io.rookery.api.AgentType;
+import io.rookery.gossip.Membership;
+import io.rookery.gossip.MembershipListener;
+import io.rookery.gossip.NodeMetadata;
+import io.rookery.gossip.NodeState;
+import io.rookery.raft.Hashing;
+import io.rookery.raft.PartitionGroups;
+import io.rookery.raft.PartitionStatus;
+import io.rookery.storage.NodeStore;
+import io.rookery.transport.AeronTransport;
+import io.rookery.transport.IdleProfile;
+import io.rookery.transport.TransportCounters;
+import io.rookery.transport.codecs.RequestKind;
+import org.agrona.CloseHelper;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One Rookery peer node. Every node is identical: it hosts agents with the local store that holds
+ * their state, replicates that store through the Raft groups of its partitions, learns the cluster
+ * through gossip, and sends agent messages to other nodes over Aeron.
+ * <p>
+ * Start order: identity, store, transport, agent runtime, Raft server, gossip, initial replicas,
+ * HTTP. Stop order is the reverse. {@link #close()} leaves gracefully; {@link #kill()} stops
+ * abruptly, as a crash would look to the other nodes.
+ */
+public final class RookeryNode implements AutoCloseable
+{
+    private static final Logger LOG = LoggerFactory.getLogger(RookeryNode.class);
+
+    private enum State
+    {
+        STARTING, RUNNING, CLOSING, CLOSED
+    }
+
+    private final Context ctx;
+    private final NodeIdentity identity;
+    private final NodeMetrics metrics = new NodeMetrics();
+    private final ScheduledExecutorService scheduler;
+    private final NodeStore store;
+    private final AgentRuntime runtime;
+    private final AeronTransport transport;
+    private final PartitionGroups groups;
+    private final HttpIngress http;
+    private final Membership membership;
+    private volatile State state = State.STARTING;
+
+    private RookeryNode(final Context ctx)
+    {
+        this.ctx = ctx;
+        NodeStore store = null;
+        AgentRuntime runtime = null;
+        AeronTransport transport = null;
+        PartitionGroups groups = null;
+        HttpIngress http = null;
+        Membership membership = null;
+        ScheduledExecutorService scheduler = null;
+        try
+        {
+            NodeIdentity identity = NodeIdentity.loadOrCreate(
+                ctx.dataDir(), ctx.nodeId(), ctx.clusterId(), ctx.partitionCount());
+            final String nodeId = identity.nodeId();
+            scheduler = Executors.newSingleThreadScheduledExecutor(r ->
+            {
+                final Thread thread = new Thread(r, "rookery-scheduler-" + nodeId);
+                thread.setDaemon(true);
+                return thread;
+            });
+            store = NodeStore.open(new NodeStore.Context()
+                .directory(ctx.dataDir().resolve("store"))
+                .partitionCount(ctx.partitionCount()));
+            final AgentRegistry registry = AgentRegistry.discover(ctx.pluginsDir(), ctx.agentTypes());
+            runtime = new AgentRuntime(nodeId, ctx.partitionCount(), ctx.partitionLoops(), ctx.idleProfile(),
+                registry, store, metrics, ctx.limits(), scheduler);
+            transport = AeronTransport.launch(new AeronTransport.Context()
+                .name(nodeId)
+                .host(ctx.host())
+                .port(ctx.aeronPort())
+                .aeronDirectoryName(ctx.aeronDirectoryName())
+                .idleProfile(ctx.idleProfile())
+                .frameHandler(runtime.router()));
+            runtime.router().transport(transport);
+            groups = PartitionGroups.start(new PartitionGroups.Context()
+                .nodeId(nodeId)
+                .clusterId(ctx.clusterId())
+                .host(ctx.host())
+                .port(ctx.raftPort())
+                .storageDir(ctx.dataDir().resolve("raft"))
+                .partitionCount(ctx.partitionCount())
+                .replicationFactor(ctx.replicationFactor())
+                .electionTimeoutMin(ctx.electionTimeoutMin())
+                .electionTimeoutMax(ctx.electionTimeoutMax())
+                .snapshotThreshold(ctx.snapshotThreshold())
+                .store(store)
+                .listener(runtime));
+            runtime.groups(groups);
+            http = new HttpIngress(this, runtime, ctx.host(), ctx.httpPort(), ctx.httpThreads());
+
+            final NodeMetadata metadata = NodeMetadata.joining(nodeId, ctx.clusterId(), ctx.partitionCount(),
+                transport.endpoint(), groups.raftAddress(), http.endpoint());
+            runtime.routing().nodeUp(metadata);
+            final AgentRuntime rt = runtime;
+            final AeronTransport tr = transport;
+            membership = Membership.start(new Membership.Context()
+                .host(ctx.host())
+                .port(ctx.gossipPort())
+                .seeds(ctx.seeds(nodeId))
+                .metadata(metadata)
+                .pingInterval(ctx.gossipPingInterval())
+                .pingTimeout(ctx.gossipPingInterval().dividedBy(2))
+                .suspicionMult(ctx.gossipSuspicionMult())
+                .listener(new PeerTracker(ctx, rt, tr)));
+            checkCompatibility(membership.members(), ctx);
+            runtime.membership(membership);
+
+            if (!identity.bootstrapped())
+            {
+                if (ctx.initialMembers().isEmpty())
+                {
+                    LOG.info("node={} joined without initial members; it receives replicas by reconfiguration",
+                        nodeId);
+                }
+                else
+                {
+                    groups.bootstrap(awaitInitialMembers(membership, ctx));
+                }
+                identity = identity.markBootstrapped(ctx.dataDir());
+            }
+            this.identity = identity;
+            this.scheduler = scheduler;
+            this.store = store;
+            this.runtime = runtime;
+            this.transport = transport;
+            this.groups = groups;
+            this.http = http;
+            this.membership = membership;
+            registerMetrics();
+            http.start();
+            membership.updateLocal(m -> m.withState(NodeState.ACTIVE));
+            state = State.RUNNING;
+            LOG.info("node started node={} cluster={} partitions={} gossip={} raft={} aeron={} http={}", nodeId,
+                ctx.clusterId(), ctx.partitionCount(), membership.address(), groups.raftAddress(),
+                transport.endpoint(), http.endpoint());
+        }
+        catch (final Exception ex)
+        {
+            LOG.error("node failed to start", ex);
+            CloseHelper.quietCloseAll(http, membership, runtime, groups, transport, store);
+            if (scheduler != null)
+            {
+                scheduler.shutdownNow();
+            }
+            throw ex instanceof RuntimeException rex ? rex : new IllegalStateException("node failed to start", ex);
+        }
+    }
+
+    /**
+     * Starts a node and returns once it serves HTTP and has created its initial replicas.
+     *
+     * @param ctx settings; {@link Context#conclude()} is called here.
+     * @return the running node.
+     */
+    public static RookeryNode start(final Context ctx)
+    {
+        ctx.conclude();
+        return new RookeryNode(ctx);
+    }
+
+    /** @return this node's id. */
+    public String nodeId()
+    {
+        return identity.nodeId();
+    }
+
+    /** @return the settings. */
+    public Context context()
+    {
+        return ctx;
+    }
+
+    /** @return {@code host:port} of this node's HTTP ingress. */
+    public String httpEndpoint()
+    {
+        return http.endpoint();
+    }
+
+    /** @return {@code host:port} of this node's gossip endpoint (a seed for others). */
+    public String gossipAddress()
+    {
+        return membership.address();
+    }
+
+    /** @return counters of this node's Aeron transport. */
+    public TransportCounters transportCounters()
+    {
+        return transport.counters();
+    }
+
+    /** @return the node's metrics. */
+    public NodeMetrics metrics()
+    {
+        return metrics;
+    }
+
+    /** @return the Raft groups of this node (status, for tests and tools). */
+    public PartitionGroups groups()
+    {
+        return groups;
+    }
+
+    /** @return the gossip membership of this node. */
+    public Membership membership()
+    {
+        return membership;
+    }
+
+    /**
+     * @param partition a partition.
+     * @return the term in which this node leads and serves the partition, or -1.
+     */
+    public long servingTerm(final int partition)
+    {
+        return runtime.ledTerm(partition);
+    }
+
+    /**
+     * @param partition a partition.
+     * @return the node this node believes leads the partition, or null.
+     */
+    public String believedLeader(final int partition)
+    {
+        return runtime.routing().leader(partition).nodeId();
+    }
+
+    /**
+     * @param id an agent.
+     * @return its partition.
+     */
+    public int partitionOf(final AgentId id)
+    {
+        return Partitioner.partition(id, ctx.partitionCount());
+    }
+
+    /**
+     * Delivers a message to an agent wherever its partition is led and waits for the reply.
+     *
+     * @param id      the agent.
+     * @param payload the message, encoded for the type's message codec.
+     * @return the response.
+     */
+    public CompletableFuture<Response> ask(final AgentId id, final byte[] payload)
+    {
+        return runtime.router().request(id, payload, RequestKind.ASK, null, ctx.limits().requestTimeout());
+    }
+
+    /**
+     * Reads an agent's committed state, linearizably.
+     *
+     * @param id the agent.
+     * @return a response whose payload is the state as JSON.
+     */
+    public CompletableFuture<Response> read(final AgentId id)
+    {
+        return runtime.router().request(id, new byte[0], RequestKind.READ, null, ctx.limits().requestTimeout());
+    }
+
+    /**
+     * @return the cluster as this node sees it, as served on {@code /cluster}.
+     */
+    public Map<String, Object> clusterView()
+    {
+        final Map<String, Object> view = new LinkedHashMap<>();
+        view.put("node", nodeId());
+        view.put("clusterId", ctx.clusterId());
+        view.put("partitionCount", ctx.partitionCount());
+        view.put("replicationFactor", ctx.replicationFactor());
+        final List<Map<String, Object>> members = new ArrayList<>();
+        for (final NodeMetadata m : membership.members())
+        {
+            final Map<String, Object> member = new LinkedHashMap<>();
+            member.put("nodeId", m.nodeId());
+            member.put("state", m.state().name());
+            member.put("http", m.httpEndpoint());
+            member.put("aeron", m.aeronEndpoint());
+            member.put("raft", m.raftEndpoint());
+            int led = 0;
+            for (int p = 0; p < ctx.partitionCount(); p++)
+            {
+                led += m.leaderTerm(p) != NodeMetadata.NOT_LEADER ? 1 : 0;
+            }
+            member.put("leads", led);
+            members.add(member);
+        }
+        members.sort((a, b) -> ((String)a.get("nodeId")).compareTo((String)b.get("nodeId")));
+        view.put("members", members);
+        final List<Map<String, Object>> partitions = new ArrayList<>();
+        for (int p = 0; p < ctx.partitionCount(); p++)
+        {
+            final PartitionStatus status = groups.status(p);
+            final RoutingTable.Leader leader = runtime.routing().leader(p);
+            final Map<String, Object> partition = new LinkedHashMap<>();
+            partition.put("partition", p);
+            partition.put("leader", status.hosted() && status.leaderNodeId() != null ? status.leaderNodeId() :
+                leader.nodeId());
+            partition.put("term", status.hosted() ? status.term() : leader.term());
+            partition.put("hostedHere", status.hosted());
+            partition.put("role", status.role());
+            partition.put("commitIndex", status.commitIndex());
+            partition.put("appliedIndex", status.appliedIndex());
+            final List<Map<String, Object>> replicas = new ArrayList<>();
+            for (final PartitionStatus.Replica replica : status.replicas())
+            {
+                final Map<String, Object> r = new LinkedHashMap<>();
+                r.put("nodeId", replica.nodeId());
+                r.put("address", replica.address());
+                r.put("matchIndex", replica.matchIndex());
+                r.put("lag", replica.lag());
+                replicas.add(r);
+            }
+            partition.put("replicas", replicas);
+            partitions.add(partition);
+        }
+        view.put("partitions", partitions);
+        return view;
+    }
+
+    /**
+     * @return readiness: joined gossip, and every partition this node hosts has a leader.
+     */
+    public Map<String, Object> readiness()
+    {
+        final Map<String, Object> readiness = new LinkedHashMap<>();
+        final List<Integer> leaderless = new ArrayList<>();
+        for (final int p : groups.hostedPartitions())
+        {
+            if (runtime.routing().leader(p).nodeId() == null)
+            {
+                leaderless.add(p);
+            }
+        }
+        final boolean running = state == State.RUNNING;
+        readiness.put("ready", running && leaderless.isEmpty());
+        readiness.put("node", nodeId());
+        readiness.put("state", state.name());
+        readiness.put("members", membership.members().size());
+        readiness.put("hostedPartitions", groups.hostedPartitions().size());
+        readiness.put("partitionsWithoutLeader", leaderless);
+        return readiness;
+    }
+
+    /**
+     * Leaves gracefully: stops taking requests, tells gossip it is leaving, stops its loops,
+     * its Raft server, its transport and its store.
+     */
+    public void close()
+    {
+        if (state == State.CLOSING || state == State.CLOSED)
+        {
+            return;
+        }
+        state = State.CLOSING;
+        LOG.info("node stopping node={}", nodeId());
+        membership.updateLocal(m -> m.withState(NodeState.LEAVING));
+        CloseHelper.closeAll(http, membership, runtime, groups, transport);
+        scheduler.shutdownNow();
+        store.close();
+        state = State.CLOSED;
+        LOG.info("node stopped node={}", nodeId());
+    }
+
+    /**
+     * Stops abruptly, as a crash looks to the rest of the cluster: no goodbye on gossip, no
+     * leadership hand-off. The data directory is left as a crash would leave it.
+     */
+    public void kill()
+    {
+        if (state == State.CLOSING || state == State.CLOSED)
+        {
+            return;
+        }
+        state = State.CLOSING;
+        LOG.info("node killed node={}", nodeId());
+        CloseHelper.quietCloseAll(http, membership::kill, runtime, groups, transport);
+        scheduler.shutdownNow();
+        store.close();
+        state = State.CLOSED;
+    }
+
+    private void registerMetrics()
+    {
+        final TransportCounters tc = transport.counters();
+        metrics.counter("rookery_transport_frames_sent_total", "Frames published over Aeron", tc::framesSent);
+        metrics.counter("rookery_transport_frames_received_total", "Valid frames received over Aeron",
+            tc::framesReceived);
+        metrics.counter("rookery_transport_bytes_sent_total", "Bytes published over Aeron", tc::bytesSent);
+        metrics.counter("rookery_transport_bytes_received_total", "Bytes received over Aeron", tc::bytesReceived);
+        metrics.counter("rookery_transport_back_pressure_total", "Offers refused with back-pressure",
+            tc::backPressured);
+        metrics.counter("rookery_transport_not_connected_total", "Offers to peers not yet connected",
+            tc::notConnected);
+        metrics.counter("rookery_transport_dropped_total", "Frames dropped: peer queue full or peer gone",
+            tc::pendingDropped);
+        metrics.counter("rookery_transport_outbound_full_total", "Sends refused: outbound ring full",
+            tc::outboundFull);
+        metrics.counter("rookery_transport_malformed_total", "Malformed frames dropped", tc::malformedTotal);
+        metrics.gauge("rookery_gossip_members", "Live members in this node's view", () -> membership.members().size());
+        metrics.counter("rookery_gossip_failures_total", "Members declared dead", membership::failures);
+        metrics.gauge("rookery_partitions_hosted", "Partition replicas on this node",
+            () -> groups.hostedPartitions().size());
+        metrics.gauge("rookery_partitions_led", "Partitions this node leads and serves", () ->
+        {
+            int led = 0;
+            for (int p = 0; p < ctx.partitionCount(); p++)
+            {
+                led += runtime.ledTerm(p) >= 0 ? 1 : 0;
+            }
+            return led;
+        });
+        metrics.gauge("rookery_store_size_bytes", "Approximate size of the node's RocksDB",
+            store::approximateSizeBytes);
+    }
+
+    private static void checkCompatibility(final Collection<NodeMetadata> members, final Context ctx)
+    {
+        for (final NodeMetadata m : members)
+        {
+            if (!m.clusterId().equals(ctx.clusterId()) || m.partitionCount() != ctx.partitionCount())
+            {
+                throw new IllegalStateException("refusing to join: member " + m.nodeId() + " belongs to cluster '" +
+                    m.clusterId() + "' with " + m.partitionCount() + " partitions, this node is configured for '" +
+                    ctx.clusterId() + "' with " + ctx.partitionCount());
+            }
+        }
+    }
+
+    private static Map<String, String> awaitInitialMembers(final Membership membership, final Context ctx)
+        throws InterruptedException
+    {
+        final List<String> wanted = ctx.initialMemberIds();
+        final long deadlineNs = System.nanoTime() + ctx.bootstrapTimeout().toNanos();
+        long nextLogNs = 0;
+        while (true)
+        {
+            final Map<String, String> found = new LinkedHashMap<>();
+            for (final String id : wanted)
+            {
+                membership.member(id).ifPresent(m -> found.put(id, m.raftEndpoint()));
+            }
+            if (found.size() == wanted.size())
+            {
+                return found;
+            }
+            final long now = System.nanoTime();
+            if (now - deadlineNs > 0)
+            {
+                throw new IllegalStateException("initial members " + wanted + " not all seen within " +
+                    ctx.bootstrapTimeout() + "; seen " + found.keySet());
+            }
+            if (now - nextLogNs > 0)
+            {
+                LOG.info("waiting for initial members: seen {} of {}", found.keySet(), wanted);
+                nextLogNs = now + TimeUnit.SECONDS.toNanos(5);
+            }
+            Thread.sleep(50);
+        }
+    }
+
+    /**
+     * Keeps the routing table and the transport's peers in step with gossip.
+     */
+    private static final class PeerTracker implements MembershipListener
+    {
+        private final Context ctx;
+        private final AgentRuntime runtime;
+        private final AeronTransport transport;
+
+        PeerTracker(final Context ctx, final AgentRuntime runtime, final AeronTransport transport)
+        {
+            this.ctx = ctx;
+            this.runtime = runtime;
+            this.transport = transport;
+        }
+
+        public void onJoined(final NodeMetadata node)
+        {
+            if (!node.clusterId().equals(ctx.clusterId()) || node.partitionCount() != ctx.partitionCount())
+            {
+                LOG.error("ignoring member {} of another cluster '{}' (P={})", node.nodeId(), node.clusterId(),
+                    node.partitionCount());
+                return;
+            }
+            runtime.routing().nodeUp(node);
+            transport.addPeer(NodeKeys.of(node.nodeId()), node.aeronEndpoint());
+        }
+
+        public void onUpdated(final NodeMetadata previous, final NodeMetadata current)
+        {
+            onJoined(current);
+        }
+
+        public void onLeft(final NodeMetadata node, final boolean graceful)
+        {
+            runtime.routing().nodeDown(node);
+            transport.removePeer(NodeKeys.of(node.nodeId()));
+        }
+    }
+
+    /**
+     * Settings of a node. Every setting has a default suited to a local cluster on loopback; the
+     * CLI maps its flags onto these.
+     */
+    public static final class Context
+    {
+        private String nodeId;
+        private String clusterId = "rookery";
+        private int partitionCount = 16;
+        private int replicationFactor = 3;
+        private String host = "127.0.0.1";
+        private int gossipPort;
+        private int raftPort;
+        private int aeronPort;
+        private int httpPort;
+        private Path dataDir;
+        private String aeronDirectoryName;
+        private List<String> initialMembers = List.of();
+        private List<String> join = List.of();
+        private Duration bootstrapTimeout = Duration.ofSeconds(120);
+        private int partitionLoops = Math.max(1, Runtime.getRuntime().availableProcessors());
+        private IdleProfile idleProfile = IdleProfile.POLITE;
+        private int httpThreads = 4;
+        private Path pluginsDir;
+        private final List<AgentType<?, ?>> agentTypes = new ArrayList<>();
+        private Duration electionTimeoutMin = Duration.ofMillis(1000);
+        private Duration electionTimeoutMax = Duration.ofMillis(2000);
+        private long snapshotThreshold = 20_000;
+        private Duration gossipPingInterval = Duration.ofMillis(400);
+        private int gossipSuspicionMult = 3;
+        private int maxPayloadBytes = 1024 * 1024;
+        private int maxStateBytes = 1024 * 1024;
+        private int maxBatchTurns = 4096;
+        private int maxBatchBytes = 1024 * 1024;
+        private int maxParkedPerPartition = 10_000;
+        private int loopQueueCapacity = 65_536;
+        private Duration requestTimeout = Duration.ofSeconds(10);
+        private Duration passivateAfter = Duration.ofMinutes(5);
+
+        /**
+         * Fails fast naming the first bad setting; picks free ports for those left at 0.
+         *
+         * @return this.
+         */
+        public Context conclude()
+        {
+            Objects.requireNonNull(dataDir, "node.dataDir must be set");
+            if (partitionCount < 1 || partitionCount > 4096)
+            {
+                throw new IllegalArgumentException("node.partitions must be in [1, 4096]: " + partitionCount);
+            }
+            if (replicationFactor < 1 || replicationFactor > 7)
+            {
+                throw new IllegalArgumentException("node.replicationFactor must be in [1, 7]: " + replicationFactor);
+            }
+            for (final String member : initialMembers)
+            {
+                parseMember(member);
+            }
+            if (!initialMembers.isEmpty() && nodeId != null && !initialMemberIds().contains(nodeId))
+            {
+                throw new IllegalArgumentException(
+                    "node.initialMembers " + initialMembers + " must include this node '" + nodeId + "'");
+            }
+            if (!initialMembers.isEmpty() && nodeId == null)
+            {
+                throw new IllegalArgumentException("node.nodeId must be set when node.initialMembers is");
+            }
+            if (gossipPort == 0 && nodeId != null)
+            {
+                for (final String member : initialMembers)
+                {
+                    final String[] parts = parseMember(member);
+                    if (parts[0].equals(nodeId))
+                    {
+                        gossipPort = Integer.parseInt(parts[2]);
+                    }
+                }
+            }
+            if (raftPort == 0)
+            {
+                raftPort = freePort();
+            }
+            if (aeronDirectoryName == null)
+            {
+                final String base = Files.isDirectory(Path.of("/dev/shm")) ? "/dev/shm" :
+                    System.getProperty("java.io.tmpdir");
+                aeronDirectoryName = base + "/rookery-aeron-" +
+                    Long.toHexString(Hashing.hash64(dataDir.toAbsolutePath().toString()));
+            }
+            if (maxBatchBytes < 64 * 1024 || maxBatchTurns < 1)
+            {
+                throw new IllegalArgumentException("node.maxBatchBytes must be >= 64 KiB and node.maxBatchTurns >= 1");
+            }
+            if (maxStateBytes + maxPayloadBytes + maxBatchBytes > 4 * 1024 * 1024 - 64 * 1024)
+            {
+                throw new IllegalArgumentException("node.maxStateBytes + node.maxPayloadBytes + " +
+                    "node.maxBatchBytes must stay under the 4 MiB entry limit");
+            }
+            return this;
+        }
+
+        List<String> seeds(final String self)
+        {
+            final List<String> seeds = new ArrayList<>(join);
+            for (final String member : initialMembers)
+            {
+                final String[] parts = parseMember(member);
+                if (!parts[0].equals(self))
+                {
+                    seeds.add(parts[1] + ":" + parts[2]);
+                }
+            }
+            return seeds;
+        }
+
+        List<String> initialMemberIds()
+        {
+            return initialMembers.stream().map(m -> parseMember(m)[0]).toList();
+        }
+
+        AgentRuntime.Limits limits()
+        {
+            return new AgentRuntime.Limits(maxPayloadBytes, maxStateBytes, maxBatchTurns, maxBatchBytes,
+                maxParkedPerPartition, loopQueueCapacity, requestTimeout, passivateAfter);
+        }
+
+        /**
+         * @param member {@code id@host:gossipPort}.
+         * @return id, host, port.
+         */
+        static String[] parseMember(final String member)
+        {
+            final int at = member.indexOf('@');
+            final int colon = member.lastIndexOf(':');
+            if (at <= 0 || colon <= at + 1 || colon == member.length() - 1)
+            {
+                throw new IllegalArgumentException(
+                    "initial member must look like id@host:gossipPort: '" + member + "'");
+            }
+            final String port = member.substring(colon + 1);
+            try
+            {
+                final int value = Integer.parseInt(port);
+                if (value < 1 || value > 65535)
+                {
+                    throw new NumberFormatException();
+                }
+            }
+            catch (final NumberFormatException ex)
+            {
+                throw new IllegalArgumentException("bad gossip port in initial member '" + member + "'");
+            }
+            return new String[] {member.substring(0, at), member.substring(at + 1, colon), port};
+        }
+
+        /**
+         * @return a free TCP port on this machine (briefly bound, then released).
+         */
+        public static int freePort()
+        {
+            try (ServerSocket socket = new ServerSocket(0))
+            {
+                socket.setReuseAddress(true);
+                return socket.getLocalPort();
+            }
+            catch (final IOException ex)
+            {
+                throw new IllegalStateException("no free port", ex);
+            }
+        }
+
+        /** @return configured node id, or null to use the stored or a generated one. */
+        public String nodeId()
+        {
+            return nodeId;
+        }
+
+        /**
+         * @param nodeId stable id of this node.
+         * @return this.
+         */
+        public Context nodeId(final String nodeId)
+        {
+            this.nodeId = nodeId;
+            return this;
+        }
+
+        /** @return cluster id. */
+        public String clusterId()
+        {
+            return clusterId;
+        }
+
+        /**
+         * @param clusterId cluster id (default rookery); a node refuses members of another.
+         * @return this.
+         */
+        public Context clusterId(final String clusterId)
+        {
+            this.clusterId = clusterId;
+            return this;
+        }
+
+        /** @return P. */
+        public int partitionCount()
+        {
+            return partitionCount;
+        }
+
+        /**
+         * @param count P, fixed when the cluster is created (default 16).
+         * @return this.
+         */
+        public Context partitionCount(final int count)
+        {
+            this.partitionCount = count;
+            return this;
+        }
+
+        /** @return R. */
+        public int replicationFactor()
+        {
+            return replicationFactor;
+        }
+
+        /**
+         * @param factor R, replicas per partition (default 3).
+         * @return this.
+         */
+        public Context replicationFactor(final int factor)
+        {
+            this.replicationFactor = factor;
+            return this;
+        }
+
+        /** @return address every endpoint binds and advertises. */
+        public String host()
+        {
+            return host;
+        }
+
+        /**
+         * @param host address every endpoint binds and advertises (default 127.0.0.1).
+         * @return this.
+         */
+        public Context host(final String host)
+        {
+            this.host = host;
+            return this;
+        }
+
+        /** @return gossip TCP port. */
+        public int gossipPort()
+        {
+            return gossipPort;
+        }
+
+        /**
+         * @param port gossip TCP port (0: from the initial members entry, else free).
+         * @return this.
+         */
+        public Context gossipPort(final int port)
+        {
+            this.gossipPort = port;
+            return this;
+        }
+
+        /** @return Raft TCP port. */
+        public int raftPort()
+        {
+            return raftPort;
+        }
+
+        /**
+         * @param port Raft TCP port (0: a free one; it is recorded in group configurations, so
+         *             keep it stable across restarts).
+         * @return this.
+         */
+        public Context raftPort(final int port)
+        {
+            this.raftPort = port;
+            return this;
+        }
+
+        /** @return Aeron UDP port. */
+        public int aeronPort()
+        {
+            return aeronPort;
+        }
+
+        /**
+         * @param port Aeron UDP port (0: a free one).
+         * @return this.
+         */
+        public Context aeronPort(final int port)
+        {
+            this.aeronPort = port;
+            return this;
+        }
+
+        /** @return HTTP TCP port. */
+        public int httpPort()
+        {
+            return httpPort;
+        }
+
+        /**
+         * @param port HTTP TCP port (0: a free one).
+         * @return this.
+         */
+        public Context httpPort(final int port)
+        {
+            this.httpPort = port;
+            return this;
+        }
+
+        /** @return data directory. */
+        public Path dataDir()
+        {
+            return dataDir;
+        }
+
+        /**
+         * @param dir data directory: identity, RocksDB, Raft logs and snapshots.
+         * @return this.
+         */
+        public Context dataDir(final Path dir)
+        {
+            this.dataDir = dir;
+            return this;
+        }
+
+        /** @return Aeron media driver directory. */
+        public String aeronDirectoryName()
+        {
+            return aeronDirectoryName;
+        }
+
+        /**
+         * @param dir Aeron media driver directory (default: under /dev/shm, derived from the data dir).
+         * @return this.
+         */
+        public Context aeronDirectoryName(final String dir)
+        {
+            this.aeronDirectoryName = dir;
+            return this;
+        }
+
+        /** @return initial members. */
+        public List<String> initialMembers()
+        {
+            return initialMembers;
+        }
+
+        /**
+         * @param members {@code id@host:gossipPort} of every initial member, the same list on each.
+         * @return this.
+         */
+        public Context initialMembers(final List<String> members)
+        {
+            this.initialMembers = List.copyOf(members);
+            return this;
+        }
+
+        /** @return gossip seeds to join through. */
+        public List<String> join()
+        {
+            return join;
+        }
+
+        /**
+         * @param seeds {@code host:port} gossip addresses of running nodes, for a node that joins later.
+         * @return this.
+         */
+        public Context join(final List<String> seeds)
+        {
+            this.join = List.copyOf(seeds);
+            return this;
+        }
+
+        /** @return how long to wait for every initial member. */
+        public Duration bootstrapTimeout()
+        {
+            return bootstrapTimeout;
+        }
+
+        /**
+         * @param timeout how long to wait for every initial member at first start (default 120 s).
+         * @return this.
+         */
+        public Context bootstrapTimeout(final Duration timeout)
+        {
+            this.bootstrapTimeout = timeout;
+            return this;
+        }
+
+        /** @return number of partition loops. */
+        public int partitionLoops()
+        {
+            return partitionLoops;
+        }
+
+        /**
+         * @param loops number of single-threaded partition loops (default: cores).
+         * @return this.
+         */
+        public Context partitionLoops(final int loops)
+        {
+            this.partitionLoops = loops;
+            return this;
+        }
+
+        /** @return idle profile of loops and transport. */
+        public IdleProfile idleProfile()
+        {
+            return idleProfile;
+        }
+
+        /**
+         * @param profile idle profile of loops and transport (default polite).
+         * @return this.
+         */
+        public Context idleProfile(final IdleProfile profile)
+        {
+            this.idleProfile = profile;
+            return this;
+        }
+
+        /** @return HTTP worker threads. */
+        public int httpThreads()
+        {
+            return httpThreads;
+        }
+
+        /**
+         * @param threads HTTP worker threads (default 4).
+         * @return this.
+         */
+        public Context httpThreads(final int threads)
+        {
+            this.httpThreads = threads;
+            return this;
+        }
+
+        /** @return plugins directory. */
+        public Path pluginsDir()
+        {
+            return pluginsDir;
+        }
+
+        /**
+         * @param dir directory of jars with more agent types, or null.
+         * @return this.
+         */
+        public Context pluginsDir(final Path dir)
+        {
+            this.pluginsDir = dir;
+            return this;
+        }
+
+        /** @return agent types registered programmatically. */
+        public List<AgentType<?, ?>> agentTypes()
+        {
+            return agentTypes;
+        }
+
+        /**
+         * @param type an agent type to register besides those found by ServiceLoader.
+         * @return this.
+         */
+        public Context agentType(final AgentType<?, ?> type)
+        {
+            agentTypes.add(type);
+            return this;
+        }
+
+        /** @return minimum Raft election timeout. */
+        public Duration electionTimeoutMin()
+        {
+            return electionTimeoutMin;
+        }
+
+        /**
+         * @param min minimum Raft election timeout.
+         * @param max maximum Raft election timeout.
+         * @return this.
+         */
+        public Context electionTimeout(final Duration min, final Duration max)
+        {
+            this.electionTimeoutMin = min;
+            this.electionTimeoutMax = max;
+            return this;
+        }
+
+        /** @return maximum Raft election timeout. */
+        public Duration electionTimeoutMax()
+        {
+            return electionTimeoutMax;
+        }
+
+        /** @return entries between snapshots. */
+        public long snapshotThreshold()
+        {
+            return snapshotThreshold;
+        }
+
+        /**
+         * @param entries applied entries between snapshots of a partition (default 20000).
+         * @return this.
+         */
+        public Context snapshotThreshold(final long entries)
+        {
+            this.snapshotThreshold = entries;
+            return this;
+        }
+
+        /** @return gossip ping interval. */
+        public Duration gossipPingInterval()
+        {
+            return gossipPingInterval;
+        }
+
+        /**
+         * @param interval gossip failure-detector ping interval (default 400 ms).
+         * @return this.
+         */
+        public Context gossipPingInterval(final Duration interval)
+        {
+            this.gossipPingInterval = interval;
+            return this;
+        }
+
+        /** @return gossip suspicion multiplier. */
+        public int gossipSuspicionMult()
+        {
+            return gossipSuspicionMult;
+        }
+
+        /**
+         * @param mult gossip suspicion multiplier (default 3).
+         * @return this.
+         */
+        public Context gossipSuspicionMult(final int mult)
+        {
+            this.gossipSuspicionMult = mult;
+            return this;
+        }
+
+        /** @return largest accepted message payload. */
+        public int maxPayloadBytes()
+        {
+            return maxPayloadBytes;
+        }
+
+        /**
+         * @param bytes largest accepted message payload (default 1 MiB).
+         * @return this.
+         */
+        public Context maxPayloadBytes(final int bytes)
+        {
+            this.maxPayloadBytes = bytes;
+            return this;
+        }
+
+        /**
+         * @param turns turns per log entry before a batch is sealed (default 4096).
+         * @return this.
+         */
+        public Context maxBatchTurns(final int turns)
+        {
+            this.maxBatchTurns = turns;
+            return this;
+        }
+
+        /**
+         * @param capacity messages that may wait for a partition loop (default 65536).
+         * @return this.
+         */
+        public Context loopQueueCapacity(final int capacity)
+        {
+            this.loopQueueCapacity = capacity;
+            return this;
+        }
+
+        /**
+         * @param max messages that may wait on one busy partition (default 10000).
+         * @return this.
+         */
+        public Context maxParkedPerPartition(final int max)
+        {
+            this.maxParkedPerPartition = max;
+            return this;
+        }
+
+        /** @return default request deadline. */
+        public Duration requestTimeout()
+        {
+            return requestTimeout;
+        }
+
+        /**
+         * @param timeout default request deadline (default 10 s).
+         * @return this.
+         */
+        public Context requestTimeout(final Duration timeout)
+        {
+            this.requestTimeout = timeout;
+            return this;
+        }
+
+        /**
+         * @param idle time after which an idle agent's in-memory activation is dropped (default 5 min).
+         * @return this.
+         */
+        public Context passivateAfter(final Duration idle)
+        {
+            this.passivateAfter = idle;
+            return this;
+        }
+
+        /**
+         * @return the limits this context describes.
+         */
+        public Map<String, Object> describeLimits()
+        {
+            final Map<String, Object> limits = new LinkedHashMap<>();
+            limits.put("maxPayloadBytes", maxPayloadBytes);
+            limits.put("maxStateBytes", maxStateBytes);
+            limits.put("maxBatchTurns", maxBatchTurns);
+            limits.put("maxBatchBytes", maxBatchBytes);
+            return limits;
+        }
+    }
+}

@@ -1,0 +1,399 @@
+package io.rookery.node;
+
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+
+import io.rookery.api.AgentId;
+import io.rookery.gossip.NodeMetadata;
+import io.rookery.transport.AeronTransport;
+import io.rookery.transport.FrameHandler;
+import io.rookery.transport.LogLimiter;
+import io.rookery.transport.codecs.AgentRequestDecoder;
+import io.rookery.transport.codecs.AgentRequestEncoder;
+import io.rookery.transport.codecs.AgentResponseDecoder;
+import io.rookery.transport.codecs.AgentResponseEncoder;
+import io.rookery.transport.codecs.Durability;
+import io.rookery.transport.codecs.MessageHeaderDecoder;
+import io.rookery.transport.codecs.MessageHeaderEncoder;
+import io.rookery.transport.codecs.RequestKind;
+import io.rookery.transport.codecs.Status;
+import org.agrona.DirectBuffer;
+import org.agrona.ExpandableDirectByteBuffer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Gets requests to the leader of their agent's partition, wherever it is, and answers requests
+ * other nodes forward here.
+ * <p>
+ * The sender looks the leader up in its {@link RoutingTable}; a local leader gets the message
+ * straight into its partition loop (no Aeron), a remote one gets an SBE frame over Aeron. A
+ * redirect updates the table and the request is tried again, since a redirected request was
+ * certainly not applied. Any other failure is the caller's to handle.
+ */
+final class Router implements FrameHandler
+{
+    private static final Logger LOG = LoggerFactory.getLogger(Router.class);
+    private static final int MAX_ATTEMPTS = 8;
+    private static final byte[] EMPTY = new byte[0];
+
+    private final AgentRuntime runtime;
+    private final ScheduledExecutorService scheduler;
+    private final Map<Long, Call> calls = new ConcurrentHashMap<>();
+    private final AtomicLong correlationIds = new AtomicLong();
+    private final ThreadLocal<Encoders> encoders = ThreadLocal.withInitial(Encoders::new);
+    private final MessageHeaderDecoder headerDecoder = new MessageHeaderDecoder();
+    private final AgentRequestDecoder requestDecoder = new AgentRequestDecoder();
+    private final AgentResponseDecoder responseDecoder = new AgentResponseDecoder();
+    private final LogLimiter lateLog = new LogLimiter(10, TimeUnit.SECONDS);
+    private final AtomicLong lateResponses = new AtomicLong();
+    private volatile AeronTransport transport;
+
+    private static final class Encoders
+    {
+        final ExpandableDirectByteBuffer buffer = new ExpandableDirectByteBuffer(4096);
+        final MessageHeaderEncoder header = new MessageHeaderEncoder();
+        final AgentRequestEncoder request = new AgentRequestEncoder();
+        final AgentResponseEncoder response = new AgentResponseEncoder();
+    }
+
+    private final class Call
+    {
+        final AgentId target;
+        final int partition;
+        final byte[] payload;
+        final RequestKind kind;
+        final AgentId sender;
+        final long deadlineMs;
+        final CompletableFuture<Response> future = new CompletableFuture<>();
+        int attempts;
+        String lastTried;
+
+        Call(
+            final AgentId target,
+            final int partition,
+            final byte[] payload,
+            final RequestKind kind,
+            final AgentId sender,
+            final long deadlineMs)
+        {
+            this.target = target;
+            this.partition = partition;
+            this.payload = payload;
+            this.kind = kind;
+            this.sender = sender;
+            this.deadlineMs = deadlineMs;
+        }
+    }
+
+    Router(final AgentRuntime runtime, final ScheduledExecutorService scheduler)
+    {
+        this.runtime = runtime;
+        this.scheduler = scheduler;
+    }
+
+    void transport(final AeronTransport transport)
+    {
+        this.transport = transport;
+    }
+
+    long lateResponses()
+    {
+        return lateResponses.get();
+    }
+
+    CompletableFuture<Response> request(
+        final AgentId target,
+        final byte[] payload,
+        final RequestKind kind,
+        final AgentId sender,
+        final Duration timeout)
+    {
+        final int partition = Partitioner.partition(target, runtime.partitionCount());
+        final long deadlineMs = System.currentTimeMillis() + timeout.toMillis();
+        final Call call = new Call(target, partition, payload, kind, sender, deadlineMs);
+        attempt(call);
+        return call.future;
+    }
+
+    private void attempt(final Call call)
+    {
+        if (call.future.isDone())
+        {
+            return;
+        }
+        final long nowMs = System.currentTimeMillis();
+        if (nowMs >= call.deadlineMs)
+        {
+            call.future.complete(Response.error(Status.UNAVAILABLE,
+                "no reachable leader for partition " + call.partition + " (tried " + call.attempts + " times)"));
+            return;
+        }
+        final RoutingTable.Leader leader = runtime.routing().leader(call.partition);
+        if (leader.nodeId() == null || call.attempts >= MAX_ATTEMPTS)
+        {
+            retryLater(call);
+            return;
+        }
+        call.attempts++;
+        call.lastTried = leader.nodeId();
+        if (leader.nodeId().equals(runtime.nodeId()))
+        {
+            attemptLocal(call);
+        }
+        else
+        {
+            attemptRemote(call, leader.nodeId(), nowMs);
+        }
+    }
+
+    private void retryLater(final Call call)
+    {
+        final long delayMs = Math.min(500, 20L << Math.min(call.attempts, 5));
+        if (System.currentTimeMillis() + delayMs >= call.deadlineMs)
+        {
+            call.future.complete(Response.error(Status.UNAVAILABLE,
+                "no reachable leader for partition " + call.partition + " within the request timeout"));
+            return;
+        }
+        if (call.attempts >= MAX_ATTEMPTS)
+        {
+            call.attempts = MAX_ATTEMPTS / 2;
+        }
+        scheduler.schedule(() -> attempt(call), delayMs, TimeUnit.MILLISECONDS);
+    }
+
+    private void attemptLocal(final Call call)
+    {
+        if (call.kind == RequestKind.READ)
+        {
+            runtime.readLocal(call.target, call.partition).whenComplete((response, ex) ->
+                onResponse(call, response != null ? response : internalError(ex)));
+            return;
+        }
+        runtime.deliver(new Envelope(call.target, call.partition, call.payload, call.sender,
+            call.kind == RequestKind.ASK, response -> onResponse(call, response), call.deadlineMs));
+    }
+
+    private void attemptRemote(final Call call, final String nodeId, final long nowMs)
+    {
+        final NodeMetadata node = runtime.routing().node(nodeId);
+        if (node == null || transport == null)
+        {
+            runtime.routing().forget(call.partition, nodeId);
+            retryLater(call);
+            return;
+        }
+        final long correlationId = correlationIds.incrementAndGet();
+        calls.put(correlationId, call);
+        final Encoders e = encoders.get();
+        final AgentRequestEncoder request = e.request.wrapAndApplyHeader(e.buffer, 0, e.header)
+            .correlationId(correlationId)
+            .senderNode(runtime.nodeKey())
+            .partition(call.partition)
+            .senderTerm(-1)
+            .kind(call.kind)
+            .durability(Durability.DURABLE)
+            .deadlineMs(call.deadlineMs)
+            .agentType(call.target.type())
+            .agentKey(call.target.key())
+            .senderType(call.sender == null ? "" : call.sender.type())
+            .senderKey(call.sender == null ? "" : call.sender.key())
+            .idempotencyKey("");
+        request.putPayload(call.payload, 0, call.payload.length);
+        final int length = MessageHeaderEncoder.ENCODED_LENGTH + request.encodedLength();
+        final int result = transport.send(NodeKeys.of(nodeId), e.buffer, 0, length);
+        if (result != AeronTransport.SENT)
+        {
+            calls.remove(correlationId);
+            call.future.complete(result == AeronTransport.TOO_LARGE ?
+                Response.error(Status.TOO_LARGE,
+                    "message of " + call.payload.length + " bytes exceeds the frame limit") :
+                Response.error(Status.OVERLOADED, "outbound transport buffer is full; retry later"));
+            return;
+        }
+        runtime.metrics().forwarded.labelValues(call.kind.name().toLowerCase()).inc();
+        final long waitMs = Math.max(1, call.deadlineMs - nowMs);
+        scheduler.schedule(() ->
+        {
+            final Call expired = calls.remove(correlationId);
+            if (expired != null)
+            {
+                expired.future.complete(Response.error(Status.TIMEOUT,
+                    "no answer from node " + nodeId + " within the request timeout; the outcome is unknown"));
+            }
+        }, waitMs, TimeUnit.MILLISECONDS);
+    }
+
+    private void onResponse(final Call call, final Response response)
+    {
+        if (response.status() != Status.REDIRECT)
+        {
+            call.future.complete(response);
+            return;
+        }
+        if (response.leaderHint() != null && !response.leaderHint().equals(call.lastTried))
+        {
+            runtime.routing().observe(call.partition, response.leaderHint(), response.leaderTerm());
+            if (!runtime.routing().leader(call.partition).nodeId().equals(response.leaderHint()))
+            {
+                runtime.routing().forget(call.partition, call.lastTried);
+            }
+            attempt(call);
+        }
+        else
+        {
+            runtime.routing().forget(call.partition, call.lastTried);
+            retryLater(call);
+        }
+    }
+
+    /**
+     * Frames from other nodes, on the transport thread.
+     */
+    public void onFrame(final DirectBuffer buffer, final int offset, final int length)
+    {
+        headerDecoder.wrap(buffer, offset);
+        final int templateId = headerDecoder.templateId();
+        final int blockLength = headerDecoder.blockLength();
+        final int version = headerDecoder.version();
+        final int bodyOffset = offset + MessageHeaderDecoder.ENCODED_LENGTH;
+        switch (templateId)
+        {
+            case AgentRequestDecoder.TEMPLATE_ID ->
+                onRequest(requestDecoder.wrap(buffer, bodyOffset, blockLength, version));
+            case AgentResponseDecoder.TEMPLATE_ID ->
+                onResponseFrame(responseDecoder.wrap(buffer, bodyOffset, blockLength, version));
+            default -> runtime.metrics().rejected.labelValues("unhandled_frame").inc();
+        }
+    }
+
+    private void onRequest(final AgentRequestDecoder decoder)
+    {
+        final long correlationId = decoder.correlationId();
+        final long senderNode = decoder.senderNode();
+        final int partition = decoder.partition();
+        final RequestKind kind = decoder.kind();
+        final long deadlineMs = decoder.deadlineMs();
+        final String type = decoder.agentType();
+        final String key = decoder.agentKey();
+        final String senderType = decoder.senderType();
+        final String senderKey = decoder.senderKey();
+        decoder.skipIdempotencyKey();
+        final byte[] payload = new byte[decoder.payloadLength()];
+        decoder.getPayload(payload, 0, payload.length);
+        runtime.metrics().inboundFrames.labelValues(peerLabel(senderNode), "request").inc();
+
+        final Replier replier = response -> sendResponse(senderNode, correlationId, response);
+        final AgentId target;
+        final AgentId sender;
+        try
+        {
+            target = new AgentId(type, key);
+            sender = senderType.isEmpty() ? null : new AgentId(senderType, senderKey);
+        }
+        catch (final IllegalArgumentException ex)
+        {
+            replier.reply(Response.error(Status.BAD_REQUEST, ex.getMessage()));
+            return;
+        }
+        if (partition >= runtime.partitionCount() ||
+            Partitioner.partition(target, runtime.partitionCount()) != partition)
+        {
+            replier.reply(Response.error(Status.BAD_REQUEST, "agent " + target + " is not in partition " + partition));
+            return;
+        }
+        if (kind == RequestKind.READ)
+        {
+            runtime.readLocal(target, partition).whenComplete((response, ex) -> replier.reply(
+                response != null ? response : internalError(ex)));
+            return;
+        }
+        if (kind != RequestKind.ASK && kind != RequestKind.TELL)
+        {
+            replier.reply(Response.error(Status.BAD_REQUEST, "unknown request kind"));
+            return;
+        }
+        runtime.deliver(new Envelope(target, partition, payload, sender, kind == RequestKind.ASK, replier, deadlineMs));
+    }
+
+    private void onResponseFrame(final AgentResponseDecoder decoder)
+    {
+        final long correlationId = decoder.correlationId();
+        final Status status = decoder.status();
+        final long leaderHintKey = decoder.leaderHint();
+        final long leaderTerm = decoder.leaderTerm();
+        final long senderNode = decoder.senderNode();
+        final byte[] payload = new byte[decoder.payloadLength()];
+        decoder.getPayload(payload, 0, payload.length);
+        runtime.metrics().inboundFrames.labelValues(peerLabel(senderNode), "response").inc();
+        final Call call = calls.remove(correlationId);
+        if (call == null)
+        {
+            lateResponses.incrementAndGet();
+            if (lateLog.tryAcquire(System.nanoTime()) > 0)
+            {
+                LOG.debug("response for unknown or expired call {}", correlationId);
+            }
+            return;
+        }
+        final String hint = leaderHintKey == NodeKeys.NONE ? null : runtime.routing().nodeIdOf(leaderHintKey);
+        onResponse(call, new Response(status == Status.NULL_VAL ? Status.INTERNAL_ERROR : status, payload, hint,
+            leaderTerm));
+    }
+
+    void sendResponse(final long nodeKey, final long correlationId, final Response response)
+    {
+        final AeronTransport transport = this.transport;
+        if (transport == null)
+        {
+            return;
+        }
+        final Encoders e = encoders.get();
+        final AgentResponseEncoder encoder = e.response.wrapAndApplyHeader(e.buffer, 0, e.header)
+            .correlationId(correlationId)
+            .senderNode(runtime.nodeKey())
+            .status(response.status())
+            .leaderHint(response.leaderHint() == null ? NodeKeys.NONE : NodeKeys.of(response.leaderHint()))
+            .leaderTerm(response.leaderTerm());
+        byte[] payload = response.payload() == null ? EMPTY : response.payload();
+        if (payload.length > transport.maxFrameLength() - 256)
+        {
+            payload = ("reply of " + payload.length + " bytes exceeds the frame limit")
+                .getBytes(StandardCharsets.UTF_8);
+            encoder.status(Status.TOO_LARGE);
+        }
+        encoder.putPayload(payload, 0, payload.length);
+        final int length = MessageHeaderEncoder.ENCODED_LENGTH + encoder.encodedLength();
+        transport.send(nodeKey, e.buffer, 0, length);
+    }
+
+    void failAll(final String why)
+    {
+        for (final Long id : calls.keySet())
+        {
+            final Call call = calls.remove(id);
+            if (call != null)
+            {
+                call.future.complete(Response.error(Status.UNAVAILABLE, why));
+            }
+        }
+    }
+
+    private static Response internalError(final Throwable ex)
+    {
+        return Response.error(Status.INTERNAL_ERROR, String.valueOf(ex));
+    }
+
+    private String peerLabel(final long nodeKey)
+    {
+        final String nodeId = runtime.routing().nodeIdOf(nodeKey);
+        return nodeId == null ? "unknown" : nodeId;
+    }
+}

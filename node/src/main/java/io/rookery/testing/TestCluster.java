@@ -1,0 +1,404 @@
+package io.rookery.testing;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.DatagramSocket;
+import java.net.SocketException;
+import java.nio.file.FileVisitResult;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.SimpleFileVisitor;
+import java.nio.file.attribute.BasicFileAttributes;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.function.BooleanSupplier;
+import java.util.function.Consumer;
+
+import io.rookery.node.RookeryNode;
+import io.rookery.raft.PartitionStatus;
+
+/**
+ * A cluster of real nodes inside one JVM, for integration tests: real Aeron media drivers, Ratis
+ * servers, RocksDB stores and ScaleCube gossip, each node on its own loopback ports and its own
+ * temporary data directory, all removed on {@link #close()}.
+ * <p>
+ * Ports are chosen once, so a stopped node restarts on the same endpoints with the same data.
+ */
+public final class TestCluster implements AutoCloseable
+{
+    private final Path root;
+    private final List<RookeryNode.Context> contexts = new ArrayList<>();
+    private final List<RookeryNode> nodes = new ArrayList<>();
+    private final Consumer<RookeryNode.Context> customizer;
+
+    private TestCluster(final int size, final Consumer<RookeryNode.Context> customizer)
+    {
+        this.customizer = customizer;
+        try
+        {
+            this.root = Files.createTempDirectory("rookery-test-cluster-");
+        }
+        catch (final IOException ex)
+        {
+            throw new UncheckedIOException(ex);
+        }
+        final List<String> members = new ArrayList<>();
+        final int[] gossipPorts = new int[size];
+        for (int i = 0; i < size; i++)
+        {
+            gossipPorts[i] = RookeryNode.Context.freePort();
+            members.add(nodeId(i) + "@127.0.0.1:" + gossipPorts[i]);
+        }
+        for (int i = 0; i < size; i++)
+        {
+            contexts.add(newContext(i, gossipPorts[i]).initialMembers(members));
+            nodes.add(null);
+        }
+    }
+
+    /**
+     * Starts a cluster whose nodes all are initial members, and waits until each has started.
+     *
+     * @param size       number of nodes.
+     * @param customizer adjusts each node's settings before start (may be a no-op).
+     * @return the running cluster.
+     */
+    public static TestCluster start(final int size, final Consumer<RookeryNode.Context> customizer)
+    {
+        final TestCluster cluster = new TestCluster(size, customizer);
+        try
+        {
+            final List<CompletableFuture<RookeryNode>> starting = new ArrayList<>();
+            for (int i = 0; i < size; i++)
+            {
+                final RookeryNode.Context ctx = cluster.contexts.get(i);
+                starting.add(CompletableFuture.supplyAsync(() -> RookeryNode.start(ctx)));
+            }
+            for (int i = 0; i < size; i++)
+            {
+                cluster.nodes.set(i, starting.get(i).join());
+            }
+            return cluster;
+        }
+        catch (final CompletionException ex)
+        {
+            cluster.close();
+            throw ex;
+        }
+    }
+
+    /**
+     * @param index node index.
+     * @return the node's id.
+     */
+    public static String nodeId(final int index)
+    {
+        return "n" + (index + 1);
+    }
+
+    /** @return number of node slots (running or not). */
+    public int size()
+    {
+        return nodes.size();
+    }
+
+    /**
+     * @param index node index.
+     * @return the running node, or null when stopped.
+     */
+    public RookeryNode node(final int index)
+    {
+        return nodes.get(index);
+    }
+
+    /** @return the running nodes. */
+    public List<RookeryNode> running()
+    {
+        return nodes.stream().filter(n -> n != null).toList();
+    }
+
+    /**
+     * @param nodeId a node id.
+     * @return the node's index.
+     */
+    public int indexOf(final String nodeId)
+    {
+        for (int i = 0; i < contexts.size(); i++)
+        {
+            if (nodeId(i).equals(nodeId))
+            {
+                return i;
+            }
+        }
+        throw new IllegalArgumentException("no node " + nodeId);
+    }
+
+    /**
+     * Waits until every partition is served by exactly one running node.
+     *
+     * @param timeout how long to wait.
+     */
+    public void awaitAllPartitionsLed(final Duration timeout)
+    {
+        await("every partition served by one leader", timeout, () ->
+        {
+            final RookeryNode any = running().get(0);
+            for (int p = 0; p < any.context().partitionCount(); p++)
+            {
+                if (servingLeader(p) == null)
+                {
+                    return false;
+                }
+            }
+            return true;
+        });
+    }
+
+    /**
+     * @param partition a partition.
+     * @return the running node serving the partition as leader, or null (none, or several claim
+     * it while a change settles).
+     */
+    public RookeryNode servingLeader(final int partition)
+    {
+        RookeryNode leader = null;
+        for (final RookeryNode node : running())
+        {
+            if (node.servingTerm(partition) >= 0)
+            {
+                if (leader != null)
+                {
+                    return null;
+                }
+                leader = node;
+            }
+        }
+        return leader;
+    }
+
+    /**
+     * @return ids of the nodes that serve at least one partition as leader.
+     */
+    public Set<String> leaderNodes()
+    {
+        final Set<String> leaders = new HashSet<>();
+        final RookeryNode any = running().get(0);
+        for (int p = 0; p < any.context().partitionCount(); p++)
+        {
+            final RookeryNode leader = servingLeader(p);
+            if (leader != null)
+            {
+                leaders.add(leader.nodeId());
+            }
+        }
+        return leaders;
+    }
+
+    /**
+     * Stops a node gracefully.
+     *
+     * @param index node index.
+     */
+    public void stopNode(final int index)
+    {
+        final RookeryNode node = nodes.set(index, null);
+        if (node != null)
+        {
+            node.close();
+        }
+    }
+
+    /**
+     * Stops a node abruptly, as a crash looks to the others.
+     *
+     * @param index node index.
+     */
+    public void killNode(final int index)
+    {
+        final RookeryNode node = nodes.set(index, null);
+        if (node != null)
+        {
+            node.kill();
+        }
+    }
+
+    /**
+     * Starts a stopped node again on its ports and data directory.
+     *
+     * @param index node index.
+     * @return the node.
+     */
+    public RookeryNode restartNode(final int index)
+    {
+        if (nodes.get(index) != null)
+        {
+            throw new IllegalStateException(nodeId(index) + " is running");
+        }
+        final RookeryNode.Context previous = contexts.get(index);
+        final RookeryNode.Context ctx = newContext(index, previous.gossipPort())
+            .initialMembers(previous.initialMembers())
+            .raftPort(previous.raftPort())
+            .aeronPort(previous.aeronPort())
+            .httpPort(previous.httpPort());
+        contexts.set(index, ctx);
+        final RookeryNode node = RookeryNode.start(ctx);
+        nodes.set(index, node);
+        return node;
+    }
+
+    /**
+     * @return a description of every running node's view, for failure messages.
+     */
+    public String dump()
+    {
+        final StringBuilder out = new StringBuilder("cluster state:\n");
+        for (int i = 0; i < nodes.size(); i++)
+        {
+            final RookeryNode node = nodes.get(i);
+            if (node == null)
+            {
+                out.append("  ").append(nodeId(i)).append(": stopped\n");
+                continue;
+            }
+            out.append("  ").append(node.nodeId()).append(": members=")
+                .append(node.membership().members().stream().map(m -> m.nodeId() + ":" + m.state()).toList())
+                .append('\n');
+            for (int p = 0; p < node.context().partitionCount(); p++)
+            {
+                final PartitionStatus status = node.groups().status(p);
+                out.append("    p").append(p).append(" role=").append(status.role())
+                    .append(" leader=").append(status.leaderNodeId())
+                    .append(" term=").append(status.term())
+                    .append(" serving=").append(node.servingTerm(p))
+                    .append(" believed=").append(node.believedLeader(p))
+                    .append(" commit=").append(status.commitIndex())
+                    .append(" applied=").append(status.appliedIndex())
+                    .append('\n');
+            }
+        }
+        return out.toString();
+    }
+
+    /**
+     * Polls a condition until it holds or the timeout passes; then fails with the cluster dump.
+     *
+     * @param what      description of the condition.
+     * @param timeout   how long to wait.
+     * @param condition the condition.
+     */
+    public void await(final String what, final Duration timeout, final BooleanSupplier condition)
+    {
+        final long deadlineNs = System.nanoTime() + timeout.toNanos();
+        while (!condition.getAsBoolean())
+        {
+            if (System.nanoTime() - deadlineNs > 0)
+            {
+                throw new AssertionError("timed out after " + timeout + " waiting for: " + what + "\n" + dump());
+            }
+            try
+            {
+                Thread.sleep(50);
+            }
+            catch (final InterruptedException ex)
+            {
+                Thread.currentThread().interrupt();
+                throw new AssertionError("interrupted waiting for " + what, ex);
+            }
+        }
+    }
+
+    /**
+     * Stops every node and removes every directory the cluster created.
+     */
+    public void close()
+    {
+        for (int i = 0; i < nodes.size(); i++)
+        {
+            final RookeryNode node = nodes.get(i);
+            if (node != null)
+            {
+                try
+                {
+                    node.close();
+                }
+                catch (final RuntimeException ex)
+                {
+                    node.kill();
+                }
+                nodes.set(i, null);
+            }
+        }
+        for (final RookeryNode.Context ctx : contexts)
+        {
+            if (ctx.aeronDirectoryName() != null)
+            {
+                deleteRecursively(Path.of(ctx.aeronDirectoryName()));
+            }
+        }
+        deleteRecursively(root);
+    }
+
+    private RookeryNode.Context newContext(final int index, final int gossipPort)
+    {
+        final RookeryNode.Context ctx = new RookeryNode.Context()
+            .nodeId(nodeId(index))
+            .dataDir(root.resolve(nodeId(index)))
+            .gossipPort(gossipPort)
+            .aeronPort(freeUdpPort())
+            .partitionLoops(1)
+            .httpThreads(2);
+        customizer.accept(ctx);
+        return ctx;
+    }
+
+    private static int freeUdpPort()
+    {
+        try (DatagramSocket socket = new DatagramSocket(0))
+        {
+            return socket.getLocalPort();
+        }
+        catch (final SocketException ex)
+        {
+            throw new IllegalStateException("no free UDP port", ex);
+        }
+    }
+
+    /**
+     * Deletes a file tree, ignoring what is already gone.
+     *
+     * @param path the tree.
+     */
+    public static void deleteRecursively(final Path path)
+    {
+        if (!Files.exists(path))
+        {
+            return;
+        }
+        try
+        {
+            Files.walkFileTree(path, new SimpleFileVisitor<>()
+            {
+                public FileVisitResult visitFile(final Path file, final BasicFileAttributes attrs) throws IOException
+                {
+                    Files.deleteIfExists(file);
+                    return FileVisitResult.CONTINUE;
+                }
+
+                public FileVisitResult postVisitDirectory(final Path dir, final IOException exc) throws IOException
+                {
+                    Files.deleteIfExists(dir);
+                    return FileVisitResult.CONTINUE;
+                }
+            });
+        }
+        catch (final IOException ex)
+        {
+            throw new UncheckedIOException("cannot delete " + path, ex);
+        }
+    }
+}

@@ -1,0 +1,48 @@
+package io.rookery.raft;
+
+import io.rookery.raft.codecs.MessageHeaderDecoder;
+import io.rookery.raft.codecs.MessageHeaderEncoder;
+import io.rookery.raft.codecs.ReadKeyDecoder;
+import io.rookery.raft.codecs.ReadKeyEncoder;
+import org.agrona.concurrent.UnsafeBuffer;
+
+/**
+ * Encoding of a linearizable read request: one key of one partition.
+ */
+final class ReadKeys
+{
+    private ReadKeys()
+    {
+    }
+
+    static byte[] encode(final int partition, final byte[] key)
+    {
+        final byte[] bytes = new byte[MessageHeaderEncoder.ENCODED_LENGTH + ReadKeyEncoder.BLOCK_LENGTH +
+            ReadKeyEncoder.keyHeaderLength() + key.length];
+        new ReadKeyEncoder()
+            .wrapAndApplyHeader(new UnsafeBuffer(bytes), 0, new MessageHeaderEncoder())
+            .partition(partition)
+            .putKey(key, 0, key.length);
+        return bytes;
+    }
+
+    static byte[] decode(final byte[] bytes, final int expectedPartition)
+    {
+        final UnsafeBuffer buffer = new UnsafeBuffer(bytes);
+        final MessageHeaderDecoder header = new MessageHeaderDecoder().wrap(buffer, 0);
+        if (header.schemaId() != ReadKeyDecoder.SCHEMA_ID || header.templateId() != ReadKeyDecoder.TEMPLATE_ID)
+        {
+            throw new IllegalArgumentException("not a read request");
+        }
+        final ReadKeyDecoder decoder = new ReadKeyDecoder()
+            .wrap(buffer, MessageHeaderDecoder.ENCODED_LENGTH, header.blockLength(), header.version());
+        if (decoder.partition() != expectedPartition)
+        {
+            throw new IllegalArgumentException("read of partition " + decoder.partition() +
+                " sent to the group of partition " + expectedPartition);
+        }
+        final byte[] key = new byte[decoder.keyLength()];
+        decoder.getKey(key, 0, key.length);
+        return key;
+    }
+}
