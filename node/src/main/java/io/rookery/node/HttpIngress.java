@@ -37,6 +37,7 @@ final class HttpIngress implements AutoCloseable
 {
     private static final Logger LOG = LoggerFactory.getLogger(HttpIngress.class);
     private static final String JSON = "application/json";
+    private static final long MAX_DRAIN_BYTES = 16L * 1024 * 1024;
 
     private final RookeryNode node;
     private final AgentRuntime runtime;
@@ -189,6 +190,7 @@ final class HttpIngress implements AutoCloseable
         {
             if (declared != null && Long.parseLong(declared.trim()) > max)
             {
+                drain(exchange, Long.parseLong(declared.trim()));
                 metrics.rejected.labelValues("too_large").inc();
                 error(exchange, route, 413, Status.TOO_LARGE.name(),
                     "body of " + declared.trim() + " bytes exceeds the limit of " + max + " bytes");
@@ -205,6 +207,8 @@ final class HttpIngress implements AutoCloseable
             final byte[] body = in.readNBytes(max + 1);
             if (body.length > max)
             {
+                // A chunked body of unknown length: never read it to its end, close instead.
+                exchange.getResponseHeaders().set("Connection", "close");
                 metrics.rejected.labelValues("too_large").inc();
                 error(exchange, route, 413, Status.TOO_LARGE.name(), "body exceeds the limit of " + max + " bytes");
                 return null;
@@ -283,6 +287,28 @@ final class HttpIngress implements AutoCloseable
         catch (final IOException ex)
         {
             LOG.debug("client went away before its response", ex);
+        }
+    }
+
+    /**
+     * Reads and discards what is left of a refused body (bounded), so the client, still sending,
+     * gets to read the error instead of a reset connection.
+     */
+    private static void drain(final HttpExchange exchange, final long declared)
+    {
+        if (declared > MAX_DRAIN_BYTES)
+        {
+            exchange.getResponseHeaders().set("Connection", "close");
+            return;
+        }
+        try
+        {
+            // The request body stream ends at the declared length, so this is bounded by it.
+            exchange.getRequestBody().transferTo(OutputStream.nullOutputStream());
+        }
+        catch (final IOException ex)
+        {
+            LOG.debug("could not drain a refused body", ex);
         }
     }
 

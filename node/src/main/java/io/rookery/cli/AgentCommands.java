@@ -1,0 +1,86 @@
+package io.rookery.cli;
+
+import java.time.Duration;
+import java.util.concurrent.Callable;
+
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+/**
+ * {@code rookery ask} and {@code rookery state}: talk to agents from the shell. Exit code 0 on
+ * success, 1 when the node answered with an error (printed on stderr), 2 when it was unreachable.
+ */
+final class AgentCommands
+{
+    private AgentCommands()
+    {
+    }
+
+    @Command(name = "ask", mixinStandardHelpOptions = true,
+        description = "Send a message to an agent, print the reply.")
+    static final class Ask implements Callable<Integer>
+    {
+        @Option(names = "--node", defaultValue = "127.0.0.1:7103", description = "HTTP endpoint of any node.")
+        String node;
+
+        @Parameters(index = "0", description = "Agent type.")
+        String type;
+
+        @Parameters(index = "1", description = "Agent key.")
+        String key;
+
+        @Parameters(index = "2", description = "Message (JSON).")
+        String message;
+
+        public Integer call()
+        {
+            return AgentCommands.call(() -> new Http(Duration.ofSeconds(15), null)
+                .post(node, Http.agentPath(type, key), message));
+        }
+    }
+
+    @Command(name = "state", mixinStandardHelpOptions = true, description = "Print an agent's committed state.")
+    static final class State implements Callable<Integer>
+    {
+        @Option(names = "--node", defaultValue = "127.0.0.1:7103", description = "HTTP endpoint of any node.")
+        String node;
+
+        @Parameters(index = "0", description = "Agent type.")
+        String type;
+
+        @Parameters(index = "1", description = "Agent key.")
+        String key;
+
+        public Integer call()
+        {
+            return AgentCommands.call(() -> new Http(Duration.ofSeconds(15), null)
+                .get(node, Http.agentPath(type, key)));
+        }
+    }
+
+    private interface HttpCall
+    {
+        Http.Reply call() throws Exception;
+    }
+
+    private static int call(final HttpCall call)
+    {
+        try
+        {
+            final Http.Reply reply = call.call();
+            if (reply.status() == 200)
+            {
+                System.out.println(reply.body());
+                return 0;
+            }
+            System.err.println("HTTP " + reply.status() + ": " + reply.body());
+            return Main.EXIT_CHECK_FAILED;
+        }
+        catch (final Exception ex)
+        {
+            System.err.println("request failed: " + ex.getMessage());
+            return Main.EXIT_USAGE;
+        }
+    }
+}

@@ -1,0 +1,498 @@
+package io.rookery.cli;
+
+import java.io.File;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+import io.rookery.raft.Hashing;
+import io.rookery.testing.TestCluster;
+
+/**
+ * N peer nodes as separate OS processes on this machine, each with its own ports, data directory
+ * and log file. Used by {@code rookery local}, {@code rookery demo}, the process-level tests and
+ * the chaos suite.
+ * <p>
+ * Node i (from 0) uses ports {@code basePort + 10i + 0..3} for gossip, Raft, Aeron and HTTP, and
+ * is started with the same {@code --initial-members} list as every other node.
+ */
+public final class LocalCluster implements AutoCloseable
+{
+    private static final String MAIN = "io.rookery.cli.Main";
+
+    private final Path dir;
+    private final int basePort;
+    private final String host;
+    private final boolean deleteOnClose;
+    private final List<String> jvmArgs;
+    private final List<String> nodeArgs;
+    private final List<Process> processes = new ArrayList<>();
+    private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
+    private final int size;
+
+    private LocalCluster(final Builder builder)
+    {
+        this.dir = builder.dir;
+        this.basePort = builder.basePort;
+        this.host = builder.host;
+        this.deleteOnClose = builder.deleteOnClose;
+        this.jvmArgs = List.copyOf(builder.jvmArgs);
+        this.nodeArgs = List.copyOf(builder.nodeArgs);
+        this.size = builder.nodes;
+        for (int i = 0; i < size; i++)
+        {
+            processes.add(null);
+        }
+    }
+
+    /** @return a builder with defaults: 3 nodes, ports from 7100, a fresh temporary directory. */
+    public static Builder builder()
+    {
+        return new Builder();
+    }
+
+    /**
+     * Starts every node process.
+     *
+     * @return this.
+     */
+    public LocalCluster start()
+    {
+        for (int i = 0; i < size; i++)
+        {
+            startNode(i);
+        }
+        return this;
+    }
+
+    /**
+     * @param index node index.
+     * @return the node id.
+     */
+    public String nodeId(final int index)
+    {
+        return "n" + (index + 1);
+    }
+
+    /** @return number of nodes. */
+    public int size()
+    {
+        return size;
+    }
+
+    /** @return the cluster's directory. */
+    public Path directory()
+    {
+        return dir;
+    }
+
+    /**
+     * @param index node index.
+     * @return {@code host:port} of the node's HTTP endpoint.
+     */
+    public String httpEndpoint(final int index)
+    {
+        return host + ":" + port(index, 3);
+    }
+
+    /**
+     * @param index node index.
+     * @return {@code host:port} of the node's gossip endpoint.
+     */
+    public String gossipEndpoint(final int index)
+    {
+        return host + ":" + port(index, 0);
+    }
+
+    /**
+     * @param index node index.
+     * @return the node's log file.
+     */
+    public Path logFile(final int index)
+    {
+        return dir.resolve(nodeId(index) + ".log");
+    }
+
+    /**
+     * @param index node index.
+     * @return the node's process, or null when stopped.
+     */
+    public Process process(final int index)
+    {
+        return processes.get(index);
+    }
+
+    /**
+     * @param index node index.
+     * @return whether the node's process is alive.
+     */
+    public boolean isRunning(final int index)
+    {
+        final Process process = processes.get(index);
+        return process != null && process.isAlive();
+    }
+
+    /**
+     * Starts (or restarts) one node's process on its ports and data directory.
+     *
+     * @param index node index.
+     */
+    public void startNode(final int index)
+    {
+        if (isRunning(index))
+        {
+            throw new IllegalStateException(nodeId(index) + " is running");
+        }
+        final List<String> command = new ArrayList<>();
+        command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+        command.addAll(jvmArgs);
+        command.add("-cp");
+        command.add(System.getProperty("java.class.path"));
+        command.add(MAIN);
+        command.add("node");
+        command.add("--id=" + nodeId(index));
+        command.add("--host=" + host);
+        command.add("--gossip-port=" + port(index, 0));
+        command.add("--raft-port=" + port(index, 1));
+        command.add("--aeron-port=" + port(index, 2));
+        command.add("--http-port=" + port(index, 3));
+        command.add("--data-dir=" + dataDir(index));
+        command.add("--aeron-dir=" + aeronDir(index));
+        command.add("--initial-members=" + initialMembers());
+        command.addAll(nodeArgs);
+        try
+        {
+            Files.createDirectories(dir);
+            final ProcessBuilder builder = new ProcessBuilder(command)
+                .redirectErrorStream(true)
+                .redirectOutput(ProcessBuilder.Redirect.appendTo(logFile(index).toFile()));
+            processes.set(index, builder.start());
+        }
+        catch (final IOException ex)
+        {
+            throw new UncheckedIOException("cannot start " + nodeId(index), ex);
+        }
+    }
+
+    /**
+     * Stops one node gracefully (SIGTERM), escalating to SIGKILL after the timeout.
+     *
+     * @param index   node index.
+     * @param timeout grace period.
+     */
+    public void stopNode(final int index, final Duration timeout)
+    {
+        final Process process = processes.get(index);
+        if (process == null)
+        {
+            return;
+        }
+        process.destroy();
+        try
+        {
+            if (!process.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS))
+            {
+                process.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
+            }
+        }
+        catch (final InterruptedException ex)
+        {
+            Thread.currentThread().interrupt();
+            process.destroyForcibly();
+        }
+        processes.set(index, null);
+    }
+
+    /**
+     * Kills one node with SIGKILL, as a crash would.
+     *
+     * @param index node index.
+     */
+    public void killNode(final int index)
+    {
+        final Process process = processes.get(index);
+        if (process == null)
+        {
+            return;
+        }
+        process.destroyForcibly();
+        try
+        {
+            process.waitFor(10, TimeUnit.SECONDS);
+        }
+        catch (final InterruptedException ex)
+        {
+            Thread.currentThread().interrupt();
+        }
+        processes.set(index, null);
+    }
+
+    /**
+     * Waits until every running node answers {@code /ready} with 200.
+     *
+     * @param timeout how long to wait.
+     * @throws IllegalStateException naming the nodes that are not ready, with their log's tail.
+     */
+    public void awaitReady(final Duration timeout)
+    {
+        final long deadlineNs = System.nanoTime() + timeout.toNanos();
+        while (true)
+        {
+            final List<String> notReady = new ArrayList<>();
+            for (int i = 0; i < size; i++)
+            {
+                if (processes.get(i) == null)
+                {
+                    continue;
+                }
+                if (!processes.get(i).isAlive())
+                {
+                    throw new IllegalStateException(nodeId(i) + " exited with " + processes.get(i).exitValue() +
+                        "\n" + tail(logFile(i), 40));
+                }
+                if (!isReady(i))
+                {
+                    notReady.add(nodeId(i));
+                }
+            }
+            if (notReady.isEmpty())
+            {
+                return;
+            }
+            if (System.nanoTime() - deadlineNs > 0)
+            {
+                final StringBuilder message = new StringBuilder("not ready within " + timeout + ": " + notReady);
+                for (int i = 0; i < size; i++)
+                {
+                    if (notReady.contains(nodeId(i)))
+                    {
+                        message.append("\n--- ").append(nodeId(i)).append(" log tail ---\n")
+                            .append(tail(logFile(i), 30));
+                    }
+                }
+                throw new IllegalStateException(message.toString());
+            }
+            sleep(200);
+        }
+    }
+
+    /**
+     * @param index node index.
+     * @return whether the node answers {@code /ready} with 200.
+     */
+    public boolean isReady(final int index)
+    {
+        try
+        {
+            final HttpResponse<String> response = http.send(
+                HttpRequest.newBuilder(URI.create("http://" + httpEndpoint(index) + "/ready"))
+                    .timeout(Duration.ofSeconds(2)).GET().build(),
+                HttpResponse.BodyHandlers.ofString());
+            return response.statusCode() == 200;
+        }
+        catch (final IOException ex)
+        {
+            return false;
+        }
+        catch (final InterruptedException ex)
+        {
+            Thread.currentThread().interrupt();
+            return false;
+        }
+    }
+
+    /**
+     * Stops every node and removes the data directories (unless told to keep them) and the Aeron
+     * directories.
+     */
+    public void close()
+    {
+        for (int i = 0; i < size; i++)
+        {
+            final Process process = processes.get(i);
+            if (process != null)
+            {
+                process.destroy();
+            }
+        }
+        for (int i = 0; i < size; i++)
+        {
+            stopNode(i, Duration.ofSeconds(20));
+            TestCluster.deleteRecursively(Path.of(aeronDir(i)));
+        }
+        if (deleteOnClose)
+        {
+            TestCluster.deleteRecursively(dir);
+        }
+    }
+
+    /**
+     * @param file a log file.
+     * @param lines how many lines from its end.
+     * @return those lines.
+     */
+    public static String tail(final Path file, final int lines)
+    {
+        try
+        {
+            if (!Files.exists(file))
+            {
+                return "(no log)";
+            }
+            final List<String> all = Files.readAllLines(file);
+            return String.join("\n", all.subList(Math.max(0, all.size() - lines), all.size()));
+        }
+        catch (final IOException ex)
+        {
+            return "(cannot read " + file + ": " + ex.getMessage() + ")";
+        }
+    }
+
+    private String initialMembers()
+    {
+        final List<String> members = new ArrayList<>();
+        for (int i = 0; i < size; i++)
+        {
+            members.add(nodeId(i) + "@" + host + ":" + port(i, 0));
+        }
+        return String.join(",", members);
+    }
+
+    private int port(final int index, final int offset)
+    {
+        return basePort + 10 * index + offset;
+    }
+
+    private Path dataDir(final int index)
+    {
+        return dir.resolve(nodeId(index));
+    }
+
+    private String aeronDir(final int index)
+    {
+        final String base = Files.isDirectory(Path.of("/dev/shm")) ? "/dev/shm" : System.getProperty("java.io.tmpdir");
+        return base + File.separator + "rookery-aeron-" +
+            Long.toHexString(Hashing.hash64(dataDir(index).toAbsolutePath().toString()));
+    }
+
+    private static void sleep(final long millis)
+    {
+        try
+        {
+            Thread.sleep(millis);
+        }
+        catch (final InterruptedException ex)
+        {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted", ex);
+        }
+    }
+
+    /**
+     * Settings of a local cluster.
+     */
+    public static final class Builder
+    {
+        private int nodes = 3;
+        private int basePort = 7100;
+        private String host = "127.0.0.1";
+        private Path dir;
+        private boolean deleteOnClose = true;
+        private final List<String> jvmArgs = new ArrayList<>(List.of(
+            "--add-exports", "java.base/jdk.internal.misc=ALL-UNNAMED",
+            "--add-opens", "java.base/java.nio=ALL-UNNAMED",
+            "--add-opens", "java.base/sun.nio.ch=ALL-UNNAMED",
+            "-XX:+UseSerialGC", "-Xms64m", "-Xmx512m", "-XX:MaxDirectMemorySize=512m"));
+        private final List<String> nodeArgs = new ArrayList<>();
+
+        /**
+         * @param count number of nodes (default 3).
+         * @return this.
+         */
+        public Builder nodes(final int count)
+        {
+            this.nodes = count;
+            return this;
+        }
+
+        /**
+         * @param port first port; node i uses basePort + 10i + 0..3 (default 7100).
+         * @return this.
+         */
+        public Builder basePort(final int port)
+        {
+            this.basePort = port;
+            return this;
+        }
+
+        /**
+         * @param host address the nodes bind (default 127.0.0.1).
+         * @return this.
+         */
+        public Builder host(final String host)
+        {
+            this.host = host;
+            return this;
+        }
+
+        /**
+         * @param dir directory of data and logs (default: a new temporary one).
+         * @param delete whether {@link LocalCluster#close()} deletes it.
+         * @return this.
+         */
+        public Builder directory(final Path dir, final boolean delete)
+        {
+            this.dir = dir;
+            this.deleteOnClose = delete;
+            return this;
+        }
+
+        /**
+         * @param args extra JVM arguments of every node.
+         * @return this.
+         */
+        public Builder jvmArgs(final List<String> args)
+        {
+            jvmArgs.addAll(args);
+            return this;
+        }
+
+        /**
+         * @param args extra {@code rookery node} arguments of every node.
+         * @return this.
+         */
+        public Builder nodeArgs(final List<String> args)
+        {
+            nodeArgs.addAll(args);
+            return this;
+        }
+
+        /**
+         * @return the cluster, not started yet.
+         */
+        public LocalCluster build()
+        {
+            if (dir == null)
+            {
+                try
+                {
+                    dir = Files.createTempDirectory("rookery-local-");
+                }
+                catch (final IOException ex)
+                {
+                    throw new UncheckedIOException(ex);
+                }
+            }
+            return new LocalCluster(this);
+        }
+    }
+}

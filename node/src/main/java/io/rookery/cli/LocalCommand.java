@@ -1,0 +1,56 @@
+package io.rookery.cli;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/**
+ * {@code rookery local}: N peer nodes as separate processes on this machine, until Ctrl-C.
+ */
+@Command(name = "local", mixinStandardHelpOptions = true,
+    description = "Run N peer nodes as separate OS processes on this machine until Ctrl-C.")
+final class LocalCommand implements Callable<Integer>
+{
+    @Option(names = "--nodes", defaultValue = "3", description = "Number of nodes (default: ${DEFAULT-VALUE}).")
+    int nodes;
+
+    @Option(names = "--base-port", defaultValue = "7100",
+        description = "Node i uses base+10i+0..3 for gossip, raft, aeron, http (default: ${DEFAULT-VALUE}).")
+    int basePort;
+
+    @Option(names = "--dir", description = "Data and log directory (default: a temporary one, deleted on exit).")
+    Path dir;
+
+    public Integer call() throws Exception
+    {
+        final LocalCluster.Builder builder = LocalCluster.builder().nodes(nodes).basePort(basePort);
+        if (dir != null)
+        {
+            builder.directory(dir, false);
+        }
+        final LocalCluster cluster = builder.build();
+        final CountDownLatch stopped = new CountDownLatch(1);
+        Runtime.getRuntime().addShutdownHook(new Thread(() ->
+        {
+            System.out.println("stopping " + nodes + " nodes...");
+            cluster.close();
+            stopped.countDown();
+        }, "rookery-local-shutdown"));
+        System.out.println("starting " + nodes + " nodes in " + cluster.directory());
+        cluster.start();
+        cluster.awaitReady(Duration.ofMinutes(2));
+        for (int i = 0; i < nodes; i++)
+        {
+            System.out.printf("  %s  http=%s  gossip=%s  log=%s%n", cluster.nodeId(i), cluster.httpEndpoint(i),
+                cluster.gossipEndpoint(i), cluster.logFile(i));
+        }
+        System.out.println("ready; try: curl -XPOST -d '{\"op\":\"increment\"}' http://" + cluster.httpEndpoint(0) +
+            "/agents/counter/hello   (Ctrl-C stops the cluster)");
+        stopped.await();
+        return 0;
+    }
+}

@@ -1,0 +1,48 @@
+package io.rookery.cli;
+
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+
+/**
+ * The {@code rookery} command line.
+ */
+@Command(
+    name = "rookery",
+    mixinStandardHelpOptions = true,
+    version = "rookery 0.1.0",
+    description = "Peer-to-peer runtime for stateful agents.",
+    exitCodeOnInvalidInput = Main.EXIT_USAGE,
+    exitCodeOnExecutionException = Main.EXIT_USAGE,
+    subcommands = {
+        NodeCommand.class,
+        LocalCommand.class,
+        DemoCommand.class,
+        StatusCommand.class,
+        AgentCommands.Ask.class,
+        AgentCommands.State.class,
+        CommandLine.HelpCommand.class
+    })
+public final class Main implements Runnable
+{
+    /** Exit code of a command whose check failed (for example lost increments in the demo). */
+    public static final int EXIT_CHECK_FAILED = 1;
+    /** Exit code of a command that could not run (bad arguments, unreachable node). */
+    public static final int EXIT_USAGE = 2;
+
+    @CommandLine.Spec
+    private CommandLine.Model.CommandSpec spec;
+
+    /**
+     * @param args command line.
+     */
+    public static void main(final String[] args)
+    {
+        final int code = new CommandLine(new Main()).execute(args);
+        System.exit(code);
+    }
+
+    public void run()
+    {
+        spec.commandLine().usage(System.out);
+    }
+}

@@ -1,0 +1,115 @@
+package io.rookery.cli;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+
+import io.rookery.node.RookeryNode;
+import io.rookery.transport.IdleProfile;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/**
+ * {@code rookery node}: run one peer node until SIGTERM or SIGINT, then leave gracefully.
+ */
+@Command(name = "node", mixinStandardHelpOptions = true,
+    description = "Run one peer node in the foreground (stops gracefully on SIGTERM/SIGINT).")
+final class NodeCommand implements Callable<Integer>
+{
+    @Option(names = "--id", description = "Node id (default: the one stored in the data dir, else generated).")
+    String id;
+
+    @Option(names = "--cluster-id", defaultValue = "rookery", description = "Cluster id (default: ${DEFAULT-VALUE}).")
+    String clusterId;
+
+    @Option(names = "--partitions", defaultValue = "16", description = "Partitions P, fixed at cluster creation.")
+    int partitions;
+
+    @Option(names = "--replication", defaultValue = "3", description = "Replicas per partition R.")
+    int replication;
+
+    @Option(names = "--host", defaultValue = "127.0.0.1", description = "Address to bind and advertise.")
+    String host;
+
+    @Option(names = "--gossip-port", defaultValue = "0", description = "Gossip TCP port (0: from initial members).")
+    int gossipPort;
+
+    @Option(names = "--raft-port", defaultValue = "0", description = "Raft TCP port (keep stable across restarts).")
+    int raftPort;
+
+    @Option(names = "--aeron-port", defaultValue = "0", description = "Aeron UDP port.")
+    int aeronPort;
+
+    @Option(names = "--http-port", defaultValue = "0", description = "HTTP port.")
+    int httpPort;
+
+    @Option(names = "--data-dir", required = true, description = "Data directory.")
+    Path dataDir;
+
+    @Option(names = "--aeron-dir", description = "Aeron media driver directory (default under /dev/shm).")
+    String aeronDir;
+
+    @Option(names = "--initial-members", split = ",",
+        description = "id@host:gossipPort of every initial member, the same list on each.")
+    List<String> initialMembers = new ArrayList<>();
+
+    @Option(names = "--join", split = ",",
+        description = "host:gossipPort of running nodes, for a node that joins later.")
+    List<String> join = new ArrayList<>();
+
+    @Option(names = "--plugins", description = "Directory of jars with more agent types.")
+    Path plugins;
+
+    @Option(names = "--idle", defaultValue = "polite", description = "Idle profile: polite or low-latency.")
+    String idle;
+
+    @Option(names = "--loops", defaultValue = "0", description = "Partition loops (0: one per core).")
+    int loops;
+
+    @Option(names = "--election-timeout-ms", defaultValue = "1000",
+        description = "Minimum Raft election timeout; the maximum is twice this.")
+    long electionTimeoutMs;
+
+    @Option(names = "--snapshot-threshold", defaultValue = "20000", description = "Entries between snapshots.")
+    long snapshotThreshold;
+
+    public Integer call() throws Exception
+    {
+        final RookeryNode.Context ctx = new RookeryNode.Context()
+            .nodeId(id)
+            .clusterId(clusterId)
+            .partitionCount(partitions)
+            .replicationFactor(replication)
+            .host(host)
+            .gossipPort(gossipPort)
+            .raftPort(raftPort)
+            .aeronPort(aeronPort)
+            .httpPort(httpPort)
+            .dataDir(dataDir)
+            .aeronDirectoryName(aeronDir)
+            .initialMembers(initialMembers)
+            .join(join)
+            .pluginsDir(plugins)
+            .idleProfile(IdleProfile.parse(idle))
+            .electionTimeout(Duration.ofMillis(electionTimeoutMs), Duration.ofMillis(2 * electionTimeoutMs))
+            .snapshotThreshold(snapshotThreshold);
+        if (loops > 0)
+        {
+            ctx.partitionLoops(loops);
+        }
+        final RookeryNode node = RookeryNode.start(ctx);
+        final CountDownLatch stopped = new CountDownLatch(1);
+        Runtime.getRuntime().addShutdownHook(new Thread(() ->
+        {
+            node.close();
+            stopped.countDown();
+        }, "rookery-shutdown"));
+        System.out.println("rookery node " + node.nodeId() + " ready: http=" + node.httpEndpoint() +
+            " gossip=" + node.gossipAddress());
+        stopped.await();
+        return 0;
+    }
+}
