@@ -1,5 +1,7 @@
 package io.rookery.api;
 
+import java.time.Duration;
+
 /**
  * What an agent can do during a turn. Valid only during the call to
  * {@link AgentType#handle(AgentContext, Object, Object)}; do not keep it.
@@ -46,4 +48,25 @@ public interface AgentContext
      *                with the target type's message codec.
      */
     void send(AgentId target, Object message);
+
+    /**
+     * Sets a durable timer: after {@code delay}, {@code message} is delivered to this agent as an
+     * ordinary turn (with {@link #sender()} null). Timers are part of the partition's replicated
+     * state: they survive restarts and fire on whichever node leads the partition when they are
+     * due. Setting a timer with the name of a pending one replaces it. A timer fires once: its
+     * removal commits with the turn that handles it.
+     *
+     * @param name    identifies the timer within this agent.
+     * @param delay   from this turn's {@link #nowMillis()}; zero or negative fires as soon as possible.
+     * @param message encoded like {@link #send(AgentId, Object)}; must decode with this agent's codec.
+     * @throws IllegalStateException for ephemeral agents, which have no durable state.
+     */
+    void setTimer(String name, Duration delay, Object message);
+
+    /**
+     * Cancels a pending timer of this agent; does nothing when there is none by that name.
+     *
+     * @param name the timer's name.
+     */
+    void cancelTimer(String name);
 }

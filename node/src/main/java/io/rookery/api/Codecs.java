@@ -88,7 +88,7 @@ public final class Codecs
                 catch (final JsonProcessingException ex)
                 {
                     throw new CodecException("malformed JSON for " + type.getSimpleName() + ": " +
-                        ex.getOriginalMessage(), ex);
+                        withoutJacksonHints(ex.getOriginalMessage()), ex);
                 }
                 catch (final IOException ex)
                 {
@@ -143,6 +143,12 @@ public final class Codecs
         {
             throw new CodecException("malformed JSON: " + ex.getMessage(), ex);
         }
+    }
+
+    private static String withoutJacksonHints(final String message)
+    {
+        final int hint = message == null ? -1 : message.indexOf(" (set DeserializationConfig");
+        return hint < 0 ? message : message.substring(0, hint);
     }
 
     static final class JsonView

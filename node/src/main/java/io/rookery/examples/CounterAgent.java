@@ -1,5 +1,8 @@
 package io.rookery.examples;
 
+import java.time.Duration;
+import java.util.Map;
+
 import io.rookery.api.AgentContext;
 import io.rookery.api.AgentException;
 import io.rookery.api.AgentId;
@@ -13,7 +16,10 @@ import io.rookery.api.Codecs;
  *   <li>{@code {"op":"increment","by":n}} adds n (default 1) and replies {@code {"value":v}};</li>
  *   <li>{@code {"op":"get"}} replies {@code {"value":v}};</li>
  *   <li>{@code {"op":"forward","to":"k","by":n}} sends an increment of n to counter {@code k},
- *       which may live in any partition on any node, and replies {@code {"forwarded":n}}.</li>
+ *       which may live in any partition on any node, and replies {@code {"forwarded":n}};</li>
+ *   <li>{@code {"op":"schedule","by":n,"delayMs":d}} sets a durable timer that increments this
+ *       counter by n after d milliseconds (replacing a pending one), replies {@code {"scheduled":n}};</li>
+ *   <li>{@code {"op":"cancel"}} cancels the pending scheduled increment.</li>
  * </ul>
  */
 public final class CounterAgent implements AgentType<Long, CounterAgent.Command>
@@ -27,12 +33,22 @@ public final class CounterAgent implements AgentType<Long, CounterAgent.Command>
     /**
      * A counter message.
      *
-     * @param op "increment", "get" or "forward".
-     * @param by amount, default 1.
-     * @param to for "forward": key of the counter to increment.
+     * @param op      "increment", "get", "forward", "schedule" or "cancel".
+     * @param by      amount, default 1.
+     * @param to      for "forward": key of the counter to increment.
+     * @param delayMs for "schedule": delay of the increment.
      */
-    public record Command(String op, Long by, String to)
+    public record Command(String op, Long by, String to, Long delayMs)
     {
+        /**
+         * @param op "increment", "get" or "forward".
+         * @param by amount.
+         * @param to target of a forward.
+         */
+        public Command(final String op, final Long by, final String to)
+        {
+            this(op, by, to, null);
+        }
     }
 
     /**
@@ -88,10 +104,27 @@ public final class CounterAgent implements AgentType<Long, CounterAgent.Command>
                     throw new AgentException("forward needs \"to\": the key of the counter to increment");
                 }
                 ctx.send(AgentId.of(NAME, command.to()), new Command("increment", by, null));
-                ctx.reply(java.util.Map.of("forwarded", by));
+                ctx.reply(Map.of("forwarded", by));
                 return state;
             }
-            default -> throw new AgentException("unknown op '" + op + "'; expected increment, get or forward");
+            case "schedule" ->
+            {
+                if (command.delayMs() == null || command.delayMs() < 0)
+                {
+                    throw new AgentException("schedule needs \"delayMs\" >= 0");
+                }
+                ctx.setTimer("scheduled", Duration.ofMillis(command.delayMs()), new Command("increment", by, null));
+                ctx.reply(Map.of("scheduled", by));
+                return state;
+            }
+            case "cancel" ->
+            {
+                ctx.cancelTimer("scheduled");
+                ctx.reply(Map.of("cancelled", true));
+                return state;
+            }
+            default -> throw new AgentException(
+                "unknown op '" + op + "'; expected increment, get, forward, schedule or cancel");
         }
     }
 }

@@ -1,5 +1,6 @@
 package io.rookery.node;
 
+import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 
 import io.rookery.api.AgentId;
@@ -13,6 +14,12 @@ final class KeySpaces
     /** Committed state of an agent: key {@code type 0x00 key}. */
     static final byte STATE = 1;
 
+    /**
+     * Pending durable timers: key {@code due(u64 BE) len(type) type len(key) key name}, value the
+     * message to deliver. Ordered by due time, so a new leader finds what is due by a scan.
+     */
+    static final byte TIMERS = 4;
+
     private KeySpaces()
     {
     }
@@ -20,6 +27,44 @@ final class KeySpaces
     static byte[] stateKey(final AgentId id)
     {
         return Keys.key(STATE, agentBytes(id));
+    }
+
+    static byte[] timerKey(final long dueMillis, final AgentId id, final String name)
+    {
+        final byte[] type = id.type().getBytes(StandardCharsets.UTF_8);
+        final byte[] key = id.key().getBytes(StandardCharsets.UTF_8);
+        final byte[] timer = name.getBytes(StandardCharsets.UTF_8);
+        final ByteBuffer buffer = ByteBuffer.allocate(1 + 8 + 2 + type.length + 2 + key.length + timer.length);
+        buffer.put(TIMERS).putLong(dueMillis)
+            .putShort((short)type.length).put(type)
+            .putShort((short)key.length).put(key)
+            .put(timer);
+        return buffer.array();
+    }
+
+    /**
+     * A timer key taken apart.
+     */
+    record TimerKey(long dueMillis, AgentId agent, String name)
+    {
+    }
+
+    static TimerKey decodeTimerKey(final byte[] storeKey)
+    {
+        final ByteBuffer buffer = ByteBuffer.wrap(storeKey);
+        if (buffer.get() != TIMERS)
+        {
+            throw new IllegalArgumentException("not a timer key");
+        }
+        final long due = buffer.getLong();
+        final byte[] type = new byte[buffer.getShort() & 0xFFFF];
+        buffer.get(type);
+        final byte[] key = new byte[buffer.getShort() & 0xFFFF];
+        buffer.get(key);
+        final byte[] name = new byte[buffer.remaining()];
+        buffer.get(name);
+        return new TimerKey(due, new AgentId(new String(type, StandardCharsets.UTF_8),
+            new String(key, StandardCharsets.UTF_8)), new String(name, StandardCharsets.UTF_8));
     }
 
     static byte[] agentBytes(final AgentId id)

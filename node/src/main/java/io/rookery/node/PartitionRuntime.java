@@ -6,6 +6,8 @@ import java.util.HashMap;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
+import java.util.PriorityQueue;
+import java.util.Comparator;
 import java.util.concurrent.TimeUnit;
 
 import io.rookery.api.AgentException;
@@ -64,6 +66,29 @@ final class PartitionRuntime
     {
     }
 
+    private record TimerId(AgentId agent, String name)
+    {
+    }
+
+    private static final class Timer
+    {
+        final TimerId id;
+        final long dueMillis;
+        final byte[] payload;
+
+        Timer(final TimerId id, final long dueMillis, final byte[] payload)
+        {
+            this.id = id;
+            this.dueMillis = dueMillis;
+            this.payload = payload;
+        }
+
+        byte[] storeKey()
+        {
+            return KeySpaces.timerKey(dueMillis, id.agent(), id.name());
+        }
+    }
+
     private static final class Batch
     {
         final long seq;
@@ -89,6 +114,8 @@ final class PartitionRuntime
     private final Map<AgentId, Activation> agents = new HashMap<>();
     private final Map<AgentId, Activation> ephemeralAgents = new HashMap<>();
     private final ArrayDeque<Envelope> parked = new ArrayDeque<>();
+    private final PriorityQueue<Timer> timers = new PriorityQueue<>(Comparator.comparingLong((Timer t) -> t.dueMillis));
+    private final Map<TimerId, Timer> timersById = new HashMap<>();
     private final LogLimiter errorLog = new LogLimiter(10, TimeUnit.SECONDS);
     private Mode mode = Mode.FOLLOWER;
     private long term = -1;
@@ -165,6 +192,15 @@ final class PartitionRuntime
             while (!parked.isEmpty() && !mustWaitForCommit())
             {
                 turn(parked.poll());
+                work++;
+            }
+            while (parked.isEmpty() && !timers.isEmpty() && timers.peek().dueMillis <= loop.nowMs() &&
+                !mustWaitForCommit())
+            {
+                final Timer timer = timers.poll();
+                timersById.remove(timer.id, timer);
+                turn(new Envelope(timer.id.agent(), partition, timer.payload, null, false, Replier.NONE, 0,
+                    timer.storeKey()));
                 work++;
             }
             if (inFlight == null && pending != null)
@@ -269,6 +305,7 @@ final class PartitionRuntime
         ephemeralAgents.clear();
         term = newTerm;
         mode = Mode.ACTIVE;
+        loadTimers();
         runtime.metrics().leaderChanges.labelValues("gained").inc();
         runtime.onLocalLeadership(partition, newTerm);
         LOG.info("partition={} leader ready term={} node={}", partition, newTerm, runtime.nodeId());
@@ -282,6 +319,7 @@ final class PartitionRuntime
         pending = null;
         agents.clear();
         ephemeralAgents.clear();
+        clearTimers();
         mode = Mode.FOLLOWER;
         LOG.info("partition={} leadership lost term={} node={} newLeader={}", partition, term, runtime.nodeId(), hint);
         term = -1;
@@ -298,6 +336,7 @@ final class PartitionRuntime
         failBatch(pending, Response.redirect(null, term));
         pending = null;
         agents.clear();
+        clearTimers();
         mode = Mode.RESYNC;
         LOG.warn("partition={} resync: an entry did not commit, confirming committed state term={}", partition, term);
         propose(new Batch(nextSeq++, term, new LogEntry(partition, term), true), loop.nowNs());
@@ -306,6 +345,11 @@ final class PartitionRuntime
     @SuppressWarnings("unchecked")
     private void turn(final Envelope envelope)
     {
+        if (envelope.firedTimerKey != null)
+        {
+            // A timer fires once: its removal commits with this turn, whatever the turn does.
+            pendingBatch().entry.delete(envelope.firedTimerKey);
+        }
         if (envelope.deadlineMs > 0 && loop.nowMs() > envelope.deadlineMs)
         {
             runtime.metrics().rejected.labelValues("expired").inc();
@@ -337,7 +381,7 @@ final class PartitionRuntime
         }
 
         final TurnContext ctx = loop.turnContext();
-        ctx.begin(envelope.target, envelope.sender, partition, loop.nowMs());
+        ctx.begin(envelope.target, envelope.sender, partition, loop.nowMs(), durable);
         final long startNs = System.nanoTime();
         Object newState;
         Response failure = null;
@@ -422,6 +466,57 @@ final class PartitionRuntime
         {
             batch.outputs.add(new Output(null, null, send.target(), send.payload(), envelope.target));
         }
+        for (final TurnContext.TimerOp op : ctx.timers())
+        {
+            applyTimerOp(batch, envelope.target, op);
+        }
+    }
+
+    private void applyTimerOp(final Batch batch, final AgentId agent, final TurnContext.TimerOp op)
+    {
+        final TimerId id = new TimerId(agent, op.name());
+        final Timer previous = timersById.remove(id);
+        if (previous != null)
+        {
+            timers.remove(previous);
+            batch.entry.delete(previous.storeKey());
+        }
+        if (op.payload() != null)
+        {
+            final Timer timer = new Timer(id, op.dueMillis(), op.payload());
+            timers.add(timer);
+            timersById.put(id, timer);
+            batch.entry.put(timer.storeKey(), op.payload());
+        }
+    }
+
+    private void loadTimers()
+    {
+        clearTimers();
+        runtime.store().scan(partition, new byte[] {KeySpaces.TIMERS}, (key, value) ->
+        {
+            final KeySpaces.TimerKey decoded = KeySpaces.decodeTimerKey(key);
+            final Timer timer = new Timer(new TimerId(decoded.agent(), decoded.name()), decoded.dueMillis(), value);
+            timers.add(timer);
+            timersById.put(timer.id, timer);
+            return true;
+        });
+        if (!timers.isEmpty())
+        {
+            LOG.info("partition={} loaded {} pending timers, next due in {} ms", partition, timers.size(),
+                timers.peek().dueMillis - System.currentTimeMillis());
+        }
+    }
+
+    private void clearTimers()
+    {
+        timers.clear();
+        timersById.clear();
+    }
+
+    int pendingTimers()
+    {
+        return timers.size();
     }
 
     private Activation activate(final AgentId id, final AgentType<Object, Object> type, final boolean durable)
@@ -489,6 +584,7 @@ final class PartitionRuntime
             if (batch.barrier && mode == Mode.RESYNC && batch.term == term)
             {
                 mode = Mode.ACTIVE;
+                loadTimers();
                 LOG.info("partition={} resync complete term={}", partition, term);
             }
             return;

@@ -1,5 +1,6 @@
 package io.rookery.node;
 
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -18,16 +19,28 @@ final class TurnContext implements AgentContext
     {
     }
 
+    /**
+     * A timer set (payload non-null) or cancelled (payload null) during the turn.
+     */
+    record TimerOp(String name, long dueMillis, byte[] payload)
+    {
+    }
+
     private AgentId self;
     private AgentId sender;
     private int partition;
     private long nowMillis;
     private Object reply;
     private final List<Send> sends = new ArrayList<>();
+    private final List<TimerOp> timers = new ArrayList<>();
+    private boolean durable;
     private boolean open;
 
-    void begin(final AgentId self, final AgentId sender, final int partition, final long nowMillis)
+    void begin(
+        final AgentId self, final AgentId sender, final int partition, final long nowMillis, final boolean durable)
     {
+        this.durable = durable;
+        this.timers.clear();
         this.self = self;
         this.sender = sender;
         this.partition = partition;
@@ -54,6 +67,11 @@ final class TurnContext implements AgentContext
     List<Send> sends()
     {
         return sends;
+    }
+
+    List<TimerOp> timers()
+    {
+        return timers;
     }
 
     public AgentId self()
@@ -94,6 +112,37 @@ final class TurnContext implements AgentContext
             throw new IllegalArgumentException("send needs a target and a message");
         }
         sends.add(new Send(target, message instanceof byte[] bytes ? bytes : Codecs.toJson(message)));
+    }
+
+    public void setTimer(final String name, final Duration delay, final Object message)
+    {
+        checkOpen();
+        checkDurable();
+        if (name == null || name.isEmpty() || name.length() > 256)
+        {
+            throw new IllegalArgumentException("timer name must be 1 to 256 characters");
+        }
+        if (delay == null || message == null)
+        {
+            throw new IllegalArgumentException("setTimer needs a delay and a message");
+        }
+        final byte[] payload = message instanceof byte[] bytes ? bytes : Codecs.toJson(message);
+        timers.add(new TimerOp(name, nowMillis + Math.max(0, delay.toMillis()), payload));
+    }
+
+    public void cancelTimer(final String name)
+    {
+        checkOpen();
+        checkDurable();
+        timers.add(new TimerOp(name, 0, null));
+    }
+
+    private void checkDurable()
+    {
+        if (!durable)
+        {
+            throw new IllegalStateException("timers are durable state; ephemeral agents cannot set them");
+        }
     }
 
     private void checkOpen()

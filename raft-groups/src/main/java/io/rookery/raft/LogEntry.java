@@ -17,11 +17,12 @@ import org.agrona.concurrent.UnsafeBuffer;
  */
 public final class LogEntry
 {
-    /** Most writes one entry can carry. */
-    public static final int MAX_OPS = 65535;
+    /** Most writes one entry can carry: SBE reserves 65535, the null value of a uint16 group count. */
+    public static final int MAX_OPS = 65534;
 
     private static final int OP_OVERHEAD = 1 + 4 + 4;
-    private static final int FIXED_OVERHEAD = MessageHeaderEncoder.ENCODED_LENGTH + WriteBatchEncoder.BLOCK_LENGTH + 8;
+    private static final int FIXED_OVERHEAD =
+        MessageHeaderEncoder.ENCODED_LENGTH + WriteBatchEncoder.BLOCK_LENGTH + WriteBatchEncoder.OpsEncoder.HEADER_SIZE;
 
     private final int partition;
     private final long leaderTerm;
