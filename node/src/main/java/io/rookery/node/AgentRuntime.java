@@ -19,7 +19,6 @@ import io.rookery.raft.PartitionGroups;
 import io.rookery.raft.PartitionListener;
 import io.rookery.raft.ProposalResult;
 import io.rookery.storage.NodeStore;
-import io.rookery.transport.IdleProfile;
 import io.rookery.transport.codecs.RequestKind;
 import io.rookery.transport.codecs.Status;
 import org.agrona.CloseHelper;
@@ -55,7 +54,6 @@ final class AgentRuntime implements PartitionListener, AutoCloseable
         final String nodeId,
         final int partitionCount,
         final int loopCount,
-        final IdleProfile idleProfile,
         final AgentRegistry registry,
         final NodeStore store,
         final NodeMetrics metrics,
@@ -83,7 +81,7 @@ final class AgentRuntime implements PartitionListener, AutoCloseable
         }
         for (final PartitionLoop loop : loops)
         {
-            final AgentRunner runner = new AgentRunner(idleProfile.newIdleStrategy(),
+            final AgentRunner runner = new AgentRunner(loop.idleStrategy(),
                 ex -> LOG.error("partition loop error node={}", nodeId, ex), null, loop);
             runners.add(runner);
             AgentRunner.startOnThread(runner, r ->
@@ -334,6 +332,7 @@ final class AgentRuntime implements PartitionListener, AutoCloseable
      * @param loopQueueCapacity     messages that may wait for a partition loop.
      * @param requestTimeout        default deadline of a request.
      * @param passivateAfter        idle time after which an agent's in-memory activation is dropped.
+     * @param idleSpins             busy spins of an idle partition loop before it parks.
      */
     record Limits(
         int maxPayloadBytes,
@@ -343,7 +342,8 @@ final class AgentRuntime implements PartitionListener, AutoCloseable
         int maxParkedPerPartition,
         int loopQueueCapacity,
         Duration requestTimeout,
-        Duration passivateAfter)
+        Duration passivateAfter,
+        int idleSpins)
     {
     }
 }

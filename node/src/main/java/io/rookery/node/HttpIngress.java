@@ -39,6 +39,16 @@ final class HttpIngress implements AutoCloseable
     private static final String JSON = "application/json";
     private static final long MAX_DRAIN_BYTES = 16L * 1024 * 1024;
 
+    static
+    {
+        // The JDK server writes headers and body separately; with Nagle's algorithm on, each
+        // response can wait for the client's delayed ACK (tens of milliseconds).
+        if (System.getProperty("sun.net.httpserver.nodelay") == null)
+        {
+            System.setProperty("sun.net.httpserver.nodelay", "true");
+        }
+    }
+
     private final RookeryNode node;
     private final AgentRuntime runtime;
     private final NodeMetrics metrics;

@@ -4,8 +4,10 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Queue;
 import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.TimeUnit;
 
 import org.agrona.concurrent.Agent;
+import org.agrona.concurrent.IdleStrategy;
 import org.agrona.concurrent.ManyToOneConcurrentArrayQueue;
 
 /**
@@ -26,6 +28,7 @@ final class PartitionLoop implements Agent
     private final List<PartitionRuntime> owned = new ArrayList<>();
     private final TurnContext turnContext = new TurnContext();
     private final int drainLimit;
+    private final WakeableIdleStrategy idleStrategy;
     private long nowNs = System.nanoTime();
     private long nowMs = System.currentTimeMillis();
 
@@ -34,6 +37,8 @@ final class PartitionLoop implements Agent
         this.index = index;
         this.inbox = new ManyToOneConcurrentArrayQueue<>(runtime.limits().loopQueueCapacity());
         this.drainLimit = 256;
+        this.idleStrategy = new WakeableIdleStrategy(runtime.limits().idleSpins(), 10, TimeUnit.MILLISECONDS,
+            () -> !inbox.isEmpty() || !control.isEmpty());
         this.byPartition = new PartitionRuntime[partitionCount];
         for (int p = index; p < partitionCount; p += loopCount)
         {
@@ -45,12 +50,20 @@ final class PartitionLoop implements Agent
 
     boolean offer(final Envelope envelope)
     {
-        return inbox.offer(envelope);
+        final boolean accepted = inbox.offer(envelope);
+        idleStrategy.signal();
+        return accepted;
     }
 
     void control(final Runnable event)
     {
         control.add(event);
+        idleStrategy.signal();
+    }
+
+    IdleStrategy idleStrategy()
+    {
+        return idleStrategy;
     }
 
     PartitionRuntime partition(final int partition)

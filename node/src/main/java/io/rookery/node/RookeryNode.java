@@ -89,7 +89,7 @@ public final class RookeryNode implements AutoCloseable
                 .directory(ctx.dataDir().resolve("store"))
                 .partitionCount(ctx.partitionCount()));
             final AgentRegistry registry = AgentRegistry.discover(ctx.pluginsDir(), ctx.agentTypes());
-            runtime = new AgentRuntime(nodeId, ctx.partitionCount(), ctx.partitionLoops(), ctx.idleProfile(),
+            runtime = new AgentRuntime(nodeId, ctx.partitionCount(), ctx.partitionLoops(),
                 registry, store, metrics, ctx.limits(), scheduler);
             transport = AeronTransport.launch(new AeronTransport.Context()
                 .name(nodeId)
@@ -648,7 +648,8 @@ public final class RookeryNode implements AutoCloseable
         AgentRuntime.Limits limits()
         {
             return new AgentRuntime.Limits(maxPayloadBytes, maxStateBytes, maxBatchTurns, maxBatchBytes,
-                maxParkedPerPartition, loopQueueCapacity, requestTimeout, passivateAfter);
+                maxParkedPerPartition, loopQueueCapacity, requestTimeout, passivateAfter,
+                idleProfile == IdleProfile.LOW_LATENCY ? 10_000 : 100);
         }
 
         /**
