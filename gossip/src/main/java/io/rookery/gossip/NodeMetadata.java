@@ -16,6 +16,10 @@ import java.util.Objects;
  * @param state          life-cycle state.
  * @param leaderTerms    for each partition, the term in which this node leads it, or -1: a hint
  *                       for routing, always checked against the term in the frames themselves.
+ * @param hosted         bit set (64 partitions per word) of the partitions this node holds a
+ *                       replica of; lets a group's leader spot a stale replica left on a node.
+ * @param movesInProgress replica moves this node is driving now; leaders add these up across the
+ *                       cluster to keep the number of concurrent moves bounded.
  * <p>
  * {@link Serializable} only because ScaleCube's config check demands it; it always travels
  * through {@link NodeMetadataCodec}.
@@ -28,7 +32,9 @@ public record NodeMetadata(
     String raftEndpoint,
     String httpEndpoint,
     NodeState state,
-    long[] leaderTerms) implements Serializable
+    long[] leaderTerms,
+    long[] hosted,
+    int movesInProgress) implements Serializable
 {
     /** Term value meaning "does not lead this partition". */
     public static final long NOT_LEADER = -1;
@@ -45,6 +51,7 @@ public record NodeMetadata(
         Objects.requireNonNull(httpEndpoint, "httpEndpoint");
         Objects.requireNonNull(state, "state");
         Objects.requireNonNull(leaderTerms, "leaderTerms");
+        Objects.requireNonNull(hosted, "hosted");
         if (partitionCount <= 0 || partitionCount > 65535)
         {
             throw new IllegalArgumentException("partitionCount out of range: " + partitionCount);
@@ -53,6 +60,45 @@ public record NodeMetadata(
         {
             throw new IllegalArgumentException("leaderTerms must have one entry per partition");
         }
+        if (hosted.length != words(partitionCount))
+        {
+            throw new IllegalArgumentException("hosted must have one bit per partition");
+        }
+        if (movesInProgress < 0)
+        {
+            throw new IllegalArgumentException("movesInProgress must not be negative");
+        }
+    }
+
+    /**
+     * Metadata that hosts nothing and moves nothing.
+     *
+     * @param nodeId         stable identity.
+     * @param clusterId      cluster id.
+     * @param partitionCount P.
+     * @param aeronEndpoint  agent frames endpoint.
+     * @param raftEndpoint   Raft endpoint.
+     * @param httpEndpoint   HTTP endpoint.
+     * @param state          life-cycle state.
+     * @param leaderTerms    per-partition leader terms.
+     */
+    public NodeMetadata(
+        final String nodeId,
+        final String clusterId,
+        final int partitionCount,
+        final String aeronEndpoint,
+        final String raftEndpoint,
+        final String httpEndpoint,
+        final NodeState state,
+        final long[] leaderTerms)
+    {
+        this(nodeId, clusterId, partitionCount, aeronEndpoint, raftEndpoint, httpEndpoint, state, leaderTerms,
+            new long[words(partitionCount)], 0);
+    }
+
+    static int words(final int partitionCount)
+    {
+        return Math.max(0, (partitionCount + 63) / 64);
     }
 
     /**
@@ -84,8 +130,8 @@ public record NodeMetadata(
      */
     public NodeMetadata withState(final NodeState newState)
     {
-        return new NodeMetadata(
-            nodeId, clusterId, partitionCount, aeronEndpoint, raftEndpoint, httpEndpoint, newState, leaderTerms);
+        return new NodeMetadata(nodeId, clusterId, partitionCount, aeronEndpoint, raftEndpoint, httpEndpoint,
+            newState, leaderTerms, hosted, movesInProgress);
     }
 
     /**
@@ -94,8 +140,42 @@ public record NodeMetadata(
      */
     public NodeMetadata withLeaderTerms(final long[] terms)
     {
-        return new NodeMetadata(
-            nodeId, clusterId, partitionCount, aeronEndpoint, raftEndpoint, httpEndpoint, state, terms.clone());
+        return new NodeMetadata(nodeId, clusterId, partitionCount, aeronEndpoint, raftEndpoint, httpEndpoint,
+            state, terms.clone(), hosted, movesInProgress);
+    }
+
+    /**
+     * @param partitions the partitions this node holds a replica of.
+     * @return a copy announcing them.
+     */
+    public NodeMetadata withHosted(final java.util.Collection<Integer> partitions)
+    {
+        final long[] bits = new long[words(partitionCount)];
+        for (final int p : partitions)
+        {
+            bits[p >>> 6] |= 1L << (p & 63);
+        }
+        return new NodeMetadata(nodeId, clusterId, partitionCount, aeronEndpoint, raftEndpoint, httpEndpoint,
+            state, leaderTerms, bits, movesInProgress);
+    }
+
+    /**
+     * @param moves replica moves this node drives now.
+     * @return a copy announcing them.
+     */
+    public NodeMetadata withMovesInProgress(final int moves)
+    {
+        return new NodeMetadata(nodeId, clusterId, partitionCount, aeronEndpoint, raftEndpoint, httpEndpoint,
+            state, leaderTerms, hosted, moves);
+    }
+
+    /**
+     * @param partition a partition.
+     * @return whether this node announces a replica of it.
+     */
+    public boolean hosts(final int partition)
+    {
+        return (hosted[partition >>> 6] & (1L << (partition & 63))) != 0;
     }
 
     /**
@@ -124,13 +204,15 @@ public record NodeMetadata(
             raftEndpoint.equals(that.raftEndpoint) &&
             httpEndpoint.equals(that.httpEndpoint) &&
             state == that.state &&
-            Arrays.equals(leaderTerms, that.leaderTerms);
+            movesInProgress == that.movesInProgress &&
+            Arrays.equals(leaderTerms, that.leaderTerms) &&
+            Arrays.equals(hosted, that.hosted);
     }
 
     public int hashCode()
     {
         final int fields = Objects.hash(nodeId, clusterId, partitionCount, aeronEndpoint, state);
-        return fields * 31 + Arrays.hashCode(leaderTerms);
+        return (fields * 31 + Arrays.hashCode(leaderTerms)) * 31 + Arrays.hashCode(hosted) + movesInProgress;
     }
 
     public String toString()

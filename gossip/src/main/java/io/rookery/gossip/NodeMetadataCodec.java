@@ -11,7 +11,8 @@ import io.scalecube.cluster.metadata.MetadataCodec;
  * <p>
  * Layout (big-endian): magic u16, version u8, state u8, partitionCount u16, then the strings
  * nodeId, clusterId, aeronEndpoint, raftEndpoint, httpEndpoint (u16 length + UTF-8), then the
- * number of led partitions u16 and that many (partition u16, term i64) pairs.
+ * number of led partitions u16 and that many (partition u16, term i64) pairs, then the hosted
+ * bit set (u16 byte count + bytes, partition p is bit p%8 of byte p/8) and the moves in progress u16.
  */
 public final class NodeMetadataCodec implements MetadataCodec
 {
@@ -61,7 +62,8 @@ public final class NodeMetadataCodec implements MetadataCodec
                 led++;
             }
         }
-        int length = 2 + 1 + 1 + 2 + 2 + led * 10;
+        final int hostedBytes = (metadata.partitionCount() + 7) / 8;
+        int length = 2 + 1 + 1 + 2 + 2 + led * 10 + 2 + hostedBytes + 2;
         for (final byte[] s : strings)
         {
             length += 2 + s.length;
@@ -82,6 +84,12 @@ public final class NodeMetadataCodec implements MetadataCodec
                 buffer.putShort((short)p).putLong(terms[p]);
             }
         }
+        buffer.putShort((short)hostedBytes);
+        for (int i = 0; i < hostedBytes; i++)
+        {
+            buffer.put((byte)(metadata.hosted()[i >>> 3] >>> ((i & 7) * 8)));
+        }
+        buffer.putShort((short)Math.min(metadata.movesInProgress(), 0xFFFF));
         return buffer.flip();
     }
 
@@ -122,7 +130,24 @@ public final class NodeMetadataCodec implements MetadataCodec
                 }
                 terms[p] = buffer.getLong();
             }
-            return new NodeMetadata(nodeId, clusterId, partitionCount, aeron, raft, http, state, terms);
+            final int hostedBytes = buffer.getShort() & 0xFFFF;
+            if (hostedBytes != (partitionCount + 7) / 8)
+            {
+                throw new IllegalArgumentException("hosted bit set of " + hostedBytes + " bytes for " +
+                    partitionCount + " partitions");
+            }
+            final long[] hosted = new long[NodeMetadata.words(partitionCount)];
+            for (int i = 0; i < hostedBytes; i++)
+            {
+                hosted[i >>> 3] |= (buffer.get() & 0xFFL) << ((i & 7) * 8);
+            }
+            if ((partitionCount & 63) != 0 && hosted.length > 0 &&
+                (hosted[hosted.length - 1] >>> (partitionCount & 63)) != 0)
+            {
+                throw new IllegalArgumentException("hosted bit set names partitions beyond " + partitionCount);
+            }
+            final int moves = buffer.getShort() & 0xFFFF;
+            return new NodeMetadata(nodeId, clusterId, partitionCount, aeron, raft, http, state, terms, hosted, moves);
         }
         catch (final java.nio.BufferUnderflowException ex)
         {

@@ -34,8 +34,9 @@ class NodeMetadataCodecTest
         assertThat(decoded.state()).isEqualTo(NodeState.JOINING);
         assertThat(decoded.leaderTerms()).hasSize(16).containsOnly(NodeMetadata.NOT_LEADER);
         assertThat(encoded.position()).isZero();
-        // magic, version, state, P, five strings with u16 lengths, zero claims: no per-partition cost
-        assertThat(encoded.remaining()).isEqualTo(6 + (2 + 2) + (2 + 7) + (2 + 15) + (2 + 15) + (2 + 14) + 2);
+        // magic, version, state, P, five strings with u16 lengths, zero claims, hosted bits, moves
+        assertThat(encoded.remaining())
+            .isEqualTo(6 + (2 + 2) + (2 + 7) + (2 + 15) + (2 + 15) + (2 + 14) + 2 + (2 + 2) + 2);
     }
 
     @Test
@@ -60,6 +61,24 @@ class NodeMetadataCodecTest
         assertThat(encoded.remaining()).as("everything was consumed").isZero();
         assertThat(NodeMetadataCodec.encode(metadata).remaining() - NodeMetadataCodec.encode(without).remaining())
             .isEqualTo(3 * 10);
+    }
+
+    @Test
+    void hostedPartitionsAndMovesInProgressRoundTrip()
+    {
+        final NodeMetadata metadata = NodeMetadata.joining("n3", "c", 70, "a:1", "r:2", "h:3")
+            .withHosted(java.util.List.of(0, 9, 63, 64, 69))
+            .withMovesInProgress(2);
+
+        final NodeMetadata decoded = NodeMetadataCodec.decode(NodeMetadataCodec.encode(metadata));
+
+        assertThat(decoded).isEqualTo(metadata);
+        assertThat(decoded.movesInProgress()).isEqualTo(2);
+        for (int p = 0; p < 70; p++)
+        {
+            final boolean expected = p == 0 || p == 9 || p == 63 || p == 64 || p == 69;
+            assertThat(decoded.hosts(p)).as("partition " + p).isEqualTo(expected);
+        }
     }
 
     @Test
@@ -174,8 +193,8 @@ class NodeMetadataCodecTest
         final NodeMetadata metadata = NodeMetadata.joining("n", "c", 8, "a", "r", "h")
             .withLeaderTerms(new long[] {-1, -1, -1, -1, -1, -1, -1, 4});
         final ByteBuffer bytes = NodeMetadataCodec.encode(metadata);
-        // The claim's partition is the u16 ten bytes before the end.
-        bytes.putShort(bytes.limit() - 10, (short)8);
+        // The claim's partition is the u16 ten bytes before the hosted bits (u16 + 1 byte) and moves (u16).
+        bytes.putShort(bytes.limit() - 10 - 3 - 2, (short)8);
 
         assertThatThrownBy(() -> NodeMetadataCodec.decode(bytes))
             .isInstanceOf(IllegalArgumentException.class)

@@ -151,6 +151,27 @@ public final class Codecs
         return hint < 0 ? message : message.substring(0, hint);
     }
 
+    /**
+     * @param bytes a JSON document.
+     * @param type  what to read it as.
+     * @param <T>   the type.
+     * @return the value.
+     * @throws CodecException when it is not JSON of that shape.
+     */
+    public static <T> T parseJsonAs(final byte[] bytes, final Class<T> type)
+    {
+        try
+        {
+            return LENIENT.readValue(bytes, type);
+        }
+        catch (final IOException ex)
+        {
+            throw new CodecException("malformed JSON: " + ex.getMessage(), ex);
+        }
+    }
+
+    private static final ObjectMapper LENIENT = new ObjectMapper();
+
     static final class JsonView
     {
         byte[] render(final Object value)

@@ -18,6 +18,7 @@ import picocli.CommandLine.Command;
         LocalCommand.class,
         DemoCommand.class,
         StatusCommand.class,
+        DrainCommand.class,
         AgentCommands.Ask.class,
         AgentCommands.State.class,
         CommandLine.HelpCommand.class

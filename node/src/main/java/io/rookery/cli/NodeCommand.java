@@ -76,6 +76,14 @@ final class NodeCommand implements Callable<Integer>
     @Option(names = "--snapshot-threshold", defaultValue = "20000", description = "Entries between snapshots.")
     long snapshotThreshold;
 
+    @Option(names = "--replace-after-s", defaultValue = "30",
+        description = "Seconds a node may be gone before its replicas are replaced (default: ${DEFAULT-VALUE}).")
+    long replaceAfterSeconds;
+
+    @Option(names = "--max-concurrent-moves", defaultValue = "2",
+        description = "Replica moves allowed at once across the cluster (default: ${DEFAULT-VALUE}).")
+    int maxConcurrentMoves;
+
     public Integer call() throws Exception
     {
         final RookeryNode.Context ctx = new RookeryNode.Context()
@@ -95,7 +103,10 @@ final class NodeCommand implements Callable<Integer>
             .pluginsDir(plugins)
             .idleProfile(IdleProfile.parse(idle))
             .electionTimeout(Duration.ofMillis(electionTimeoutMs), Duration.ofMillis(2 * electionTimeoutMs))
-            .snapshotThreshold(snapshotThreshold);
+            .snapshotThreshold(snapshotThreshold)
+            .replacementGrace(Duration.ofSeconds(replaceAfterSeconds))
+            .maxConcurrentMoves(maxConcurrentMoves)
+            .onStopped(() -> System.exit(0));
         if (loops > 0)
         {
             ctx.partitionLoops(loops);

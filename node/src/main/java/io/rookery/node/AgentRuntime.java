@@ -102,6 +102,7 @@ final class AgentRuntime implements PartitionListener, AutoCloseable
     {
         this.membership = membership;
         publishLeadership();
+        publishHosted();
     }
 
     String nodeId()
@@ -305,6 +306,25 @@ final class AgentRuntime implements PartitionListener, AutoCloseable
         }
         metrics.leaderChanges.labelValues("observed").inc();
         loopOf(partition).control(() -> loopOf(partition).partition(partition).onLeaderChanged(leaderNodeId));
+    }
+
+    public void onReplicaChanged(final int partition, final boolean hosted)
+    {
+        if (!hosted)
+        {
+            loopOf(partition).control(() -> loopOf(partition).partition(partition).onLeaderChanged(null));
+        }
+        publishHosted();
+    }
+
+    private void publishHosted()
+    {
+        final Membership membership = this.membership;
+        final PartitionGroups groups = this.groups;
+        if (membership != null && groups != null)
+        {
+            membership.updateLocal(m -> m.withHosted(groups.hostedPartitions()));
+        }
     }
 
     public void onLeaderReady(final int partition)

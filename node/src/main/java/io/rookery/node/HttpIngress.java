@@ -103,7 +103,23 @@ final class HttpIngress implements AutoCloseable
             }
             else if (path.equals("/cluster") && method.equals("GET"))
             {
-                respond(exchange, "cluster", 200, JSON, Codecs.toJson(node.clusterView()));
+                final String query = exchange.getRequestURI().getRawQuery();
+                final boolean local = query != null && query.contains("scope=local");
+                respond(exchange, "cluster", 200, JSON, Codecs.toJson(node.clusterView(!local)));
+            }
+            else if (path.equals("/admin/drain") && method.equals("POST"))
+            {
+                node.drain();
+                respond(exchange, "admin", 202, JSON, Codecs.toJson(node.drainStatus()));
+            }
+            else if (path.equals("/admin/drain") && method.equals("GET"))
+            {
+                respond(exchange, "admin", 200, JSON, Codecs.toJson(node.drainStatus()));
+            }
+            else if (path.equals("/admin/shutdown") && method.equals("POST"))
+            {
+                respond(exchange, "admin", 202, JSON, Codecs.toJson(Map.of("node", node.nodeId(), "stopping", true)));
+                node.requestShutdown();
             }
             else if (path.equals("/health") && method.equals("GET"))
             {
@@ -120,7 +136,7 @@ final class HttpIngress implements AutoCloseable
                 respond(exchange, "metrics", 200, metrics.contentType(), metrics.scrape());
             }
             else if (path.equals("/cluster") || path.equals("/health") || path.equals("/ready") ||
-                path.equals("/metrics"))
+                path.equals("/metrics") || path.startsWith("/admin/"))
             {
                 error(exchange, "other", 405, "METHOD_NOT_ALLOWED", method + " not allowed on " + path);
             }

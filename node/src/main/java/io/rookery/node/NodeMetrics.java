@@ -51,6 +51,9 @@ public final class NodeMetrics
     final Counter forwarded = Counter.builder()
         .name("rookery_requests_forwarded_total").help("Requests this node sent to another node's partition leader")
         .labelNames("kind").register(registry);
+    final Counter reconfigurations = Counter.builder()
+        .name("rookery_reconfigurations_total").help("Replica set changes this node committed as a group leader")
+        .register(registry);
     final Counter redirects = Counter.builder()
         .name("rookery_redirects_total").help("Requests answered with a redirect to another leader")
         .register(registry);

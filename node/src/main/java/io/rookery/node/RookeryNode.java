@@ -2,6 +2,10 @@ package io.rookery.node;
 
 import java.io.IOException;
 import java.net.ServerSocket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -18,6 +22,7 @@ import java.util.concurrent.TimeUnit;
 
 import io.rookery.api.AgentId;
 import io.rookery.api.AgentType;
+import io.rookery.api.Codecs;
 import io.rookery.gossip.Membership;
 import io.rookery.gossip.MembershipListener;
 import io.rookery.gossip.NodeMetadata;
@@ -62,6 +67,7 @@ public final class RookeryNode implements AutoCloseable
     private final PartitionGroups groups;
     private final HttpIngress http;
     private final Membership membership;
+    private final PlacementManager placement;
     private volatile State state = State.STARTING;
 
     private RookeryNode(final Context ctx)
@@ -110,6 +116,7 @@ public final class RookeryNode implements AutoCloseable
                 .electionTimeoutMin(ctx.electionTimeoutMin())
                 .electionTimeoutMax(ctx.electionTimeoutMax())
                 .snapshotThreshold(ctx.snapshotThreshold())
+                .purgeGap(ctx.raftPurgeGap())
                 .store(store)
                 .listener(runtime));
             runtime.groups(groups);
@@ -153,9 +160,13 @@ public final class RookeryNode implements AutoCloseable
             this.groups = groups;
             this.http = http;
             this.membership = membership;
+            this.placement = new PlacementManager(new PlacementManager.Settings(ctx.replacementGrace(),
+                ctx.placementInterval(), ctx.maxConcurrentMoves(), ctx.balanceLeaders()), runtime, groups, membership);
+            membership.addListener(placement);
             registerMetrics();
             http.start();
             membership.updateLocal(m -> m.withState(NodeState.ACTIVE));
+            placement.start();
             state = State.RUNNING;
             LOG.info("node started node={} cluster={} partitions={} gossip={} raft={} aeron={} http={}", nodeId,
                 ctx.clusterId(), ctx.partitionCount(), membership.address(), groups.raftAddress(),
@@ -284,9 +295,89 @@ public final class RookeryNode implements AutoCloseable
     }
 
     /**
-     * @return the cluster as this node sees it, as served on {@code /cluster}.
+     * Reads an agent's state from this node's own store, whatever its role: what this replica
+     * has applied, not a linearizable read. For diagnostics and tests.
+     *
+     * @param id the agent.
+     * @return the encoded state, or empty when this replica has none.
+     */
+    public java.util.Optional<byte[]> localState(final AgentId id)
+    {
+        return java.util.Optional.ofNullable(store.get(partitionOf(id), KeySpaces.stateKey(id)));
+    }
+
+    /**
+     * @return the cluster as this node sees it, with every partition's status taken from its
+     * leader (asked over HTTP when this node does not host the partition), as served on
+     * {@code /cluster}.
      */
     public Map<String, Object> clusterView()
+    {
+        return clusterView(true);
+    }
+
+    /**
+     * @param askOthers whether to ask other members for the partitions this node does not host.
+     * @return the cluster view.
+     */
+    @SuppressWarnings("unchecked")
+    Map<String, Object> clusterView(final boolean askOthers)
+    {
+        final Map<String, Object> view = localClusterView();
+        if (!askOthers)
+        {
+            return view;
+        }
+        final List<Map<String, Object>> partitions = (List<Map<String, Object>>)view.get("partitions");
+        final boolean complete = partitions.stream().allMatch(p -> "LEADER".equals(p.get("role")));
+        if (complete)
+        {
+            return view;
+        }
+        final HttpClient client = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(1)).build();
+        final List<CompletableFuture<Map<String, Object>>> remote = new ArrayList<>();
+        for (final NodeMetadata m : membership.members())
+        {
+            if (m.nodeId().equals(nodeId()))
+            {
+                continue;
+            }
+            final HttpRequest request = HttpRequest.newBuilder(
+                    URI.create("http://" + m.httpEndpoint() + "/cluster?scope=local"))
+                .timeout(Duration.ofSeconds(2)).GET().build();
+            remote.add(client.sendAsync(request, HttpResponse.BodyHandlers.ofByteArray())
+                .thenApply(r -> r.statusCode() == 200 ?
+                    (Map<String, Object>)Codecs.parseJsonAs(r.body(), Map.class) : Map.<String, Object>of())
+                .exceptionally(ex -> Map.of()));
+        }
+        for (final CompletableFuture<Map<String, Object>> future : remote)
+        {
+            final Map<String, Object> other = future.join();
+            final List<Map<String, Object>> theirs = (List<Map<String, Object>>)other.get("partitions");
+            if (theirs == null)
+            {
+                continue;
+            }
+            for (final Map<String, Object> candidate : theirs)
+            {
+                final int p = ((Number)candidate.get("partition")).intValue();
+                final Map<String, Object> mine = partitions.get(p);
+                final boolean theyLead = "LEADER".equals(candidate.get("role"));
+                final boolean iAmBlind = !Boolean.TRUE.equals(mine.get("hostedHere")) &&
+                    Boolean.TRUE.equals(candidate.get("hostedHere"));
+                if (!"LEADER".equals(mine.get("role")) && (theyLead || iAmBlind))
+                {
+                    final Map<String, Object> merged = new LinkedHashMap<>(candidate);
+                    merged.put("reportedBy", other.get("node"));
+                    merged.put("hostedHere", mine.get("hostedHere"));
+                    partitions.set(p, merged);
+                }
+            }
+        }
+        return view;
+    }
+
+    private Map<String, Object> localClusterView()
     {
         final Map<String, Object> view = new LinkedHashMap<>();
         view.put("node", nodeId());
@@ -368,6 +459,69 @@ public final class RookeryNode implements AutoCloseable
     }
 
     /**
+     * Starts draining: the node announces DRAINING, hands every leadership to other members, and
+     * the leaders of its groups move its replicas to other nodes. Requests keep being served
+     * throughout. Idempotent.
+     */
+    public void drain()
+    {
+        if (membership.local().state() != NodeState.DRAINING)
+        {
+            LOG.info("drain started node={} hosted={} led={}", nodeId(), groups.hostedPartitions().size(),
+                ledPartitions());
+            membership.updateLocal(m -> m.withState(NodeState.DRAINING));
+        }
+    }
+
+    /**
+     * @return progress of a drain: state, replicas still hosted, leaderships still held, and
+     * whether the node may now be stopped without lowering any group's replication.
+     */
+    public Map<String, Object> drainStatus()
+    {
+        final Map<String, Object> status = new LinkedHashMap<>();
+        final int hosted = groups.hostedPartitions().size();
+        final int led = ledPartitions();
+        status.put("node", nodeId());
+        status.put("state", membership.local().state().name());
+        status.put("hostedPartitions", hosted);
+        status.put("ledPartitions", led);
+        status.put("drained", membership.local().state() == NodeState.DRAINING && hosted == 0 && led == 0);
+        return status;
+    }
+
+    /**
+     * Closes the node on another thread, then runs the context's stop callback (the process
+     * exits when run from the command line).
+     */
+    public void requestShutdown()
+    {
+        final Thread stopper = new Thread(() ->
+        {
+            close();
+            ctx.onStopped().run();
+        }, "rookery-stop-" + nodeId());
+        stopper.setDaemon(false);
+        stopper.start();
+    }
+
+    private int ledPartitions()
+    {
+        int led = 0;
+        for (int p = 0; p < ctx.partitionCount(); p++)
+        {
+            led += runtime.ledTerm(p) >= 0 ? 1 : 0;
+        }
+        return led;
+    }
+
+    /** @return replica set changes this node committed as a group leader. */
+    public long reconfigurations()
+    {
+        return placement.reconfigurations();
+    }
+
+    /**
      * Leaves gracefully: stops taking requests, tells gossip it is leaving, stops its loops,
      * its Raft server, its transport and its store.
      */
@@ -380,7 +534,7 @@ public final class RookeryNode implements AutoCloseable
         state = State.CLOSING;
         LOG.info("node stopping node={}", nodeId());
         membership.updateLocal(m -> m.withState(NodeState.LEAVING));
-        CloseHelper.closeAll(http, membership, runtime, groups, transport);
+        CloseHelper.closeAll(placement, http, membership, runtime, groups, transport);
         scheduler.shutdownNow();
         store.close();
         state = State.CLOSED;
@@ -399,7 +553,7 @@ public final class RookeryNode implements AutoCloseable
         }
         state = State.CLOSING;
         LOG.info("node killed node={}", nodeId());
-        CloseHelper.quietCloseAll(http, membership::kill, runtime, groups, transport);
+        CloseHelper.quietCloseAll(placement, http, membership::kill, runtime, groups, transport);
         scheduler.shutdownNow();
         store.close();
         state = State.CLOSED;
@@ -426,15 +580,9 @@ public final class RookeryNode implements AutoCloseable
         metrics.counter("rookery_gossip_failures_total", "Members declared dead", membership::failures);
         metrics.gauge("rookery_partitions_hosted", "Partition replicas on this node",
             () -> groups.hostedPartitions().size());
-        metrics.gauge("rookery_partitions_led", "Partitions this node leads and serves", () ->
-        {
-            int led = 0;
-            for (int p = 0; p < ctx.partitionCount(); p++)
-            {
-                led += runtime.ledTerm(p) >= 0 ? 1 : 0;
-            }
-            return led;
-        });
+        metrics.gauge("rookery_partitions_led", "Partitions this node leads and serves", this::ledPartitions);
+        metrics.gauge("rookery_moves_in_progress", "Groups this node leads that are mid-move",
+            () -> placement.movesInProgress());
         metrics.gauge("rookery_store_size_bytes", "Approximate size of the node's RocksDB",
             store::approximateSizeBytes);
     }
@@ -552,6 +700,7 @@ public final class RookeryNode implements AutoCloseable
         private Duration electionTimeoutMin = Duration.ofMillis(1000);
         private Duration electionTimeoutMax = Duration.ofMillis(2000);
         private long snapshotThreshold = 20_000;
+        private int raftPurgeGap = 1024;
         private Duration gossipPingInterval = Duration.ofMillis(400);
         private int gossipSuspicionMult = 3;
         private int maxPayloadBytes = 1024 * 1024;
@@ -562,6 +711,11 @@ public final class RookeryNode implements AutoCloseable
         private int loopQueueCapacity = 65_536;
         private Duration requestTimeout = Duration.ofSeconds(10);
         private Duration passivateAfter = Duration.ofMinutes(5);
+        private Duration replacementGrace = Duration.ofSeconds(30);
+        private Duration placementInterval = Duration.ofSeconds(1);
+        private int maxConcurrentMoves = 2;
+        private boolean balanceLeaders = true;
+        private Runnable onStopped = () -> { };
 
         /**
          * Fails fast naming the first bad setting; picks free ports for those left at 0.
@@ -1042,6 +1196,22 @@ public final class RookeryNode implements AutoCloseable
             return this;
         }
 
+        /** @return log entries kept behind a snapshot before purging. */
+        public int raftPurgeGap()
+        {
+            return raftPurgeGap;
+        }
+
+        /**
+         * @param gap log entries kept behind a snapshot before Ratis purges them (default 1024).
+         * @return this.
+         */
+        public Context raftPurgeGap(final int gap)
+        {
+            this.raftPurgeGap = gap;
+            return this;
+        }
+
         /** @return gossip ping interval. */
         public Duration gossipPingInterval()
         {
@@ -1143,6 +1313,87 @@ public final class RookeryNode implements AutoCloseable
         public Context passivateAfter(final Duration idle)
         {
             this.passivateAfter = idle;
+            return this;
+        }
+
+        /** @return how long a node may be gone before its replicas are replaced. */
+        public Duration replacementGrace()
+        {
+            return replacementGrace;
+        }
+
+        /**
+         * @param grace how long a node may be gone from gossip before the leaders of its groups
+         *              replace its replicas (default 30 s).
+         * @return this.
+         */
+        public Context replacementGrace(final Duration grace)
+        {
+            this.replacementGrace = grace;
+            return this;
+        }
+
+        /** @return time between placement ticks. */
+        public Duration placementInterval()
+        {
+            return placementInterval;
+        }
+
+        /**
+         * @param interval time between placement ticks (default 1 s).
+         * @return this.
+         */
+        public Context placementInterval(final Duration interval)
+        {
+            this.placementInterval = interval;
+            return this;
+        }
+
+        /** @return replica moves allowed at once across the cluster. */
+        public int maxConcurrentMoves()
+        {
+            return maxConcurrentMoves;
+        }
+
+        /**
+         * @param moves replica moves allowed at once across the cluster (default 2).
+         * @return this.
+         */
+        public Context maxConcurrentMoves(final int moves)
+        {
+            this.maxConcurrentMoves = moves;
+            return this;
+        }
+
+        /** @return whether leaderships are balanced across nodes. */
+        public boolean balanceLeaders()
+        {
+            return balanceLeaders;
+        }
+
+        /**
+         * @param balance whether leaderships are balanced across nodes (default true).
+         * @return this.
+         */
+        public Context balanceLeaders(final boolean balance)
+        {
+            this.balanceLeaders = balance;
+            return this;
+        }
+
+        /** @return what runs after a requested shutdown completed. */
+        public Runnable onStopped()
+        {
+            return onStopped;
+        }
+
+        /**
+         * @param callback run after a shutdown requested over HTTP completed (the CLI exits the process).
+         * @return this.
+         */
+        public Context onStopped(final Runnable callback)
+        {
+            this.onStopped = callback;
             return this;
         }
 

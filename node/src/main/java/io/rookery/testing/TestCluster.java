@@ -200,6 +200,23 @@ public final class TestCluster implements AutoCloseable
     }
 
     /**
+     * Starts one more node that joins the running cluster through gossip (not an initial member):
+     * it receives replicas only as the groups' leaders move them to it.
+     *
+     * @return its index.
+     */
+    public int addNode()
+    {
+        final int index = contexts.size();
+        final String seed = running().get(0).gossipAddress();
+        final RookeryNode.Context ctx = newContext(index, RookeryNode.Context.freePort()).join(List.of(seed));
+        contexts.add(ctx);
+        nodes.add(null);
+        nodes.set(index, RookeryNode.start(ctx));
+        return index;
+    }
+
+    /**
      * Stops a node gracefully.
      *
      * @param index node index.
@@ -242,6 +259,7 @@ public final class TestCluster implements AutoCloseable
         final RookeryNode.Context previous = contexts.get(index);
         final RookeryNode.Context ctx = newContext(index, previous.gossipPort())
             .initialMembers(previous.initialMembers())
+            .join(previous.join())
             .raftPort(previous.raftPort())
             .aeronPort(previous.aeronPort())
             .httpPort(previous.httpPort());
@@ -317,20 +335,38 @@ public final class TestCluster implements AutoCloseable
      */
     public void close()
     {
+        // All at once: stopped one by one, the survivors would start replacing the departed.
+        final List<Thread> stopping = new ArrayList<>();
         for (int i = 0; i < nodes.size(); i++)
         {
             final RookeryNode node = nodes.get(i);
             if (node != null)
             {
-                try
+                final Thread stopper = new Thread(() ->
                 {
-                    node.close();
-                }
-                catch (final RuntimeException ex)
-                {
-                    node.kill();
-                }
+                    try
+                    {
+                        node.close();
+                    }
+                    catch (final RuntimeException ex)
+                    {
+                        node.kill();
+                    }
+                }, "test-cluster-stop-" + node.nodeId());
+                stopper.start();
+                stopping.add(stopper);
                 nodes.set(i, null);
+            }
+        }
+        for (final Thread stopper : stopping)
+        {
+            try
+            {
+                stopper.join(60_000);
+            }
+            catch (final InterruptedException ex)
+            {
+                Thread.currentThread().interrupt();
             }
         }
         for (final RookeryNode.Context ctx : contexts)

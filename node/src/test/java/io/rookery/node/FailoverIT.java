@@ -93,6 +93,35 @@ class FailoverIT
         }
     }
 
+    @Test
+    void aDurableTimerFiresAfterItsPartitionsLeaderIsKilled()
+    {
+        cluster = TestCluster.start(3, ctx -> { });
+        cluster.awaitAllPartitionsLed(Duration.ofSeconds(60));
+        final AgentId id = AgentId.of("counter", "timer-target");
+        final RookeryNode leader = cluster.servingLeader(cluster.node(0).partitionOf(id));
+
+        final Response scheduled = leader.ask(id,
+            "{\"op\":\"schedule\",\"by\":7,\"delayMs\":4000}".getBytes(StandardCharsets.UTF_8)).join();
+        assertThat(scheduled.isOk()).as(scheduled.payloadText()).isTrue();
+        cluster.killNode(cluster.indexOf(leader.nodeId()));
+
+        final List<RookeryNode> survivors = cluster.running();
+        cluster.await("the timer fired on the new leader", Duration.ofSeconds(60),
+            () -> readValueOrMinusOne(survivors.get(0), id) == 7);
+        assertThat(cluster.servingLeader(survivors.get(0).partitionOf(id)).nodeId()).isNotEqualTo(leader.nodeId());
+
+        final Response next = survivors.get(1).ask(id, INCREMENT).join();
+        assertThat(next.isOk()).isTrue();
+        assertThat(readValue(survivors.get(1), id)).as("the timer fired once").isEqualTo(8);
+    }
+
+    private static long readValueOrMinusOne(final RookeryNode node, final AgentId id)
+    {
+        final Response response = node.read(id).join();
+        return response.isOk() ? Codecs.parseJson(response.payload()).get("state").asLong() : -1;
+    }
+
     private RookeryNode busiestLeader()
     {
         RookeryNode busiest = null;

@@ -33,9 +33,13 @@ import org.apache.ratis.protocol.RaftGroup;
 import org.apache.ratis.protocol.RaftGroupId;
 import org.apache.ratis.protocol.RaftPeer;
 import org.apache.ratis.protocol.RaftPeerId;
+import org.apache.ratis.protocol.SetConfigurationRequest;
+import org.apache.ratis.protocol.TransferLeadershipRequest;
+import org.apache.ratis.client.RaftClient;
 import org.apache.ratis.protocol.exceptions.NotLeaderException;
 import org.apache.ratis.protocol.exceptions.RaftException;
 import org.apache.ratis.server.DivisionInfo;
+import org.apache.ratis.server.RaftConfiguration;
 import org.apache.ratis.server.RaftServer;
 import org.apache.ratis.server.RaftServerConfigKeys;
 import org.apache.ratis.thirdparty.com.google.protobuf.ByteString;
@@ -205,9 +209,7 @@ public final class PartitionGroups implements AutoCloseable
      */
     public void addReplica(final int partition, final Map<String, String> peers) throws IOException
     {
-        final List<RaftPeer> raftPeers = new ArrayList<>();
-        peers.forEach((id, address) -> raftPeers.add(RaftPeer.newBuilder().setId(id).setAddress(address).build()));
-        final RaftGroup group = RaftGroup.valueOf(groupIds[partition], raftPeers);
+        final RaftGroup group = RaftGroup.valueOf(groupIds[partition], peers(peers));
         final RaftClientReply reply = server.groupManagement(
             GroupManagementRequest.newAdd(clientId, peerId, callIds.incrementAndGet(), group));
         if (!reply.isSuccess())
@@ -361,6 +363,197 @@ public final class PartitionGroups implements AutoCloseable
         {
             return PartitionStatus.notHosted(partition);
         }
+        catch (final IllegalStateException ex)
+        {
+            // A replica still being created (its log not open yet).
+            return new PartitionStatus(partition, true, "STARTING", null, -1, -1, -1, List.of());
+        }
+    }
+
+    /**
+     * A partition group's configuration as this node's replica knows it.
+     *
+     * @param peers        node id to Raft address of the current members.
+     * @param transitional whether a configuration change is in progress (joint consensus).
+     * @param index        log index of the configuration entry.
+     */
+    public record Configuration(Map<String, String> peers, boolean transitional, long index)
+    {
+    }
+
+    /**
+     * @param partition a partition.
+     * @return its group's configuration, or empty when this node does not host it.
+     */
+    public Optional<Configuration> configuration(final int partition)
+    {
+        if (!hosts(partition))
+        {
+            return Optional.empty();
+        }
+        try
+        {
+            final RaftConfiguration conf = server.getDivision(groupIds[partition]).getRaftConf();
+            final Map<String, String> peers = new LinkedHashMap<>();
+            for (final RaftPeer peer : conf.getCurrentPeers())
+            {
+                peers.put(peer.getId().toString(), peer.getAddress());
+            }
+            return Optional.of(new Configuration(peers, !conf.getPreviousPeers().isEmpty(), conf.getLogEntryIndex()));
+        }
+        catch (final IOException | IllegalStateException ex)
+        {
+            return Optional.empty();
+        }
+    }
+
+    /**
+     * Changes the members of a group this node leads, if its configuration still is {@code current}.
+     * Ratis catches new members up (by log or snapshot) before the new configuration commits.
+     *
+     * @param partition the partition.
+     * @param current   the members the change is computed from.
+     * @param next      the members after the change.
+     * @return completes when the new configuration is committed, or fails.
+     */
+    public CompletableFuture<Void> changeReplicas(
+        final int partition, final Map<String, String> current, final Map<String, String> next)
+    {
+        final SetConfigurationRequest.Arguments arguments = SetConfigurationRequest.Arguments.newBuilder()
+            .setServersInCurrentConf(peers(current))
+            .setServersInNewConf(peers(next))
+            .setMode(SetConfigurationRequest.Mode.COMPARE_AND_SET)
+            .build();
+        try
+        {
+            return server.setConfigurationAsync(new SetConfigurationRequest(
+                    clientId, peerId, groupIds[partition], callIds.incrementAndGet(), arguments))
+                .thenApply(PartitionGroups::requireSuccess);
+        }
+        catch (final IOException ex)
+        {
+            return CompletableFuture.failedFuture(ex);
+        }
+    }
+
+    /**
+     * Hands the leadership of a group this node leads to another member.
+     *
+     * @param partition the partition.
+     * @param nodeId    the member to lead next.
+     * @param timeout   how long the transfer may take.
+     * @return completes when the other member leads, or fails.
+     */
+    public CompletableFuture<Void> transferLeadership(final int partition, final String nodeId, final Duration timeout)
+    {
+        try
+        {
+            return server.transferLeadershipAsync(new TransferLeadershipRequest(clientId, peerId,
+                    groupIds[partition], callIds.incrementAndGet(), RaftPeerId.valueOf(nodeId), timeout.toMillis()))
+                .thenApply(PartitionGroups::requireSuccess);
+        }
+        catch (final IOException ex)
+        {
+            return CompletableFuture.failedFuture(ex);
+        }
+    }
+
+    /**
+     * Creates an empty replica of a partition group on another node, so that it can be added to
+     * the group. Already existing is fine.
+     *
+     * @param nodeId    the node.
+     * @param address   its Raft address.
+     * @param partition the partition.
+     * @param peers     the members the group will have once the node is added.
+     * @throws IOException when the node refuses or cannot be reached.
+     */
+    public void createRemoteReplica(
+        final String nodeId, final String address, final int partition, final Map<String, String> peers)
+        throws IOException
+    {
+        final RaftPeer target = RaftPeer.newBuilder().setId(nodeId).setAddress(address).build();
+        try (RaftClient client = adminClient(target, partition))
+        {
+            final RaftClientReply reply = client.getGroupManagementApi(target.getId())
+                .add(RaftGroup.valueOf(groupIds[partition], peers(peers)));
+            if (!reply.isSuccess() && !String.valueOf(reply.getException()).contains("already exists"))
+            {
+                throw new IOException("creating the replica of partition " + partition + " on " + nodeId +
+                    " failed: " + reply.getException());
+            }
+        }
+        catch (final IOException ex)
+        {
+            if (!String.valueOf(ex.getMessage()).contains("already exists"))
+            {
+                throw ex;
+            }
+        }
+    }
+
+    /**
+     * Removes a node's replica of a partition group (after the group no longer counts it as a
+     * member), deleting its log and clearing its key range.
+     *
+     * @param nodeId    the node, possibly this one.
+     * @param address   its Raft address.
+     * @param partition the partition.
+     * @throws IOException when the node refuses or cannot be reached.
+     */
+    public void removeReplica(final String nodeId, final String address, final int partition) throws IOException
+    {
+        if (nodeId.equals(ctx.nodeId()))
+        {
+            final RaftClientReply reply = server.groupManagement(GroupManagementRequest.newRemove(
+                clientId, peerId, callIds.incrementAndGet(), groupIds[partition], true, false));
+            if (!reply.isSuccess())
+            {
+                throw new IOException("removing the local replica of partition " + partition + " failed: " +
+                    reply.getException());
+            }
+            return;
+        }
+        final RaftPeer target = RaftPeer.newBuilder().setId(nodeId).setAddress(address).build();
+        try (RaftClient client = adminClient(target, partition))
+        {
+            final RaftClientReply reply = client.getGroupManagementApi(target.getId())
+                .remove(groupIds[partition], true, false);
+            if (!reply.isSuccess())
+            {
+                throw new IOException("removing the replica of partition " + partition + " from " + nodeId +
+                    " failed: " + reply.getException());
+            }
+        }
+    }
+
+    private RaftClient adminClient(final RaftPeer target, final int partition)
+    {
+        final RaftProperties properties = new RaftProperties();
+        org.apache.ratis.client.RaftClientConfigKeys.Rpc.setRequestTimeout(properties, millis(ctx.requestTimeout()));
+        return RaftClient.newBuilder()
+            .setProperties(properties)
+            .setClientId(ClientId.randomId())
+            .setRaftGroup(RaftGroup.valueOf(groupIds[partition], target))
+            .setRetryPolicy(org.apache.ratis.retry.RetryPolicies.noRetry())
+            .build();
+    }
+
+    private static List<RaftPeer> peers(final Map<String, String> members)
+    {
+        final List<RaftPeer> peers = new ArrayList<>();
+        members.forEach((id, address) -> peers.add(RaftPeer.newBuilder().setId(id).setAddress(address).build()));
+        return peers;
+    }
+
+    private static Void requireSuccess(final RaftClientReply reply)
+    {
+        if (!reply.isSuccess())
+        {
+            throw new CompletionException(reply.getException() != null ? reply.getException() :
+                new IOException("request failed: " + reply));
+        }
+        return null;
     }
 
     /**

@@ -235,6 +235,9 @@ final class PartitionStateMachine extends BaseStateMachine
 
     public void notifyGroupRemove()
     {
+        // This node no longer holds a replica: its copy of the range would only go stale.
+        store.clearPartition(partition);
+        LOG.info("replica removed partition={}; its key range was cleared", partition);
         listener.onReplicaChanged(partition, false);
     }
 

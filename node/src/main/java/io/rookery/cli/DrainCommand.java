@@ -1,0 +1,95 @@
+package io.rookery.cli;
+
+import java.time.Duration;
+import java.util.concurrent.Callable;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+/**
+ * {@code rookery drain <node>}: move every leadership and replica off a node, then (with
+ * {@code --stop}) stop it. Exit 0 when drained, 1 when the timeout passed first, 2 when the
+ * cluster could not be reached.
+ */
+@Command(name = "drain", mixinStandardHelpOptions = true,
+    description = "Move leaderships and replicas off a node, then optionally stop it.")
+final class DrainCommand implements Callable<Integer>
+{
+    @Parameters(index = "0", description = "Id of the node to drain.")
+    String nodeId;
+
+    @Option(names = "--via", defaultValue = "127.0.0.1:7103", description = "HTTP endpoint of any node.")
+    String via;
+
+    @Option(names = "--stop", description = "Stop the node once it is drained.")
+    boolean stop;
+
+    @Option(names = "--timeout-s", defaultValue = "600", description = "Give up after this many seconds.")
+    long timeoutSeconds;
+
+    public Integer call() throws Exception
+    {
+        final Http http = new Http(Duration.ofSeconds(10), null);
+        final String endpoint;
+        try
+        {
+            endpoint = endpointOf(http.get(via, "/cluster").json());
+        }
+        catch (final java.io.IOException ex)
+        {
+            System.err.println("cannot reach " + via + ": " + ex.getMessage());
+            return Main.EXIT_USAGE;
+        }
+        if (endpoint == null)
+        {
+            System.err.println("no live member '" + nodeId + "' in the cluster seen by " + via);
+            return Main.EXIT_USAGE;
+        }
+        http.post(endpoint, "/admin/drain", "");
+        System.out.println("draining " + nodeId + " (" + endpoint + ")");
+        final long deadlineNs = System.nanoTime() + Duration.ofSeconds(timeoutSeconds).toNanos();
+        String last = "";
+        while (true)
+        {
+            final JsonNode status = http.get(endpoint, "/admin/drain").json();
+            final String line = String.format("  replicas still hosted: %d, leaderships still held: %d",
+                status.get("hostedPartitions").asInt(), status.get("ledPartitions").asInt());
+            if (!line.equals(last))
+            {
+                System.out.println(line);
+                last = line;
+            }
+            if (status.get("drained").asBoolean())
+            {
+                break;
+            }
+            if (System.nanoTime() - deadlineNs > 0)
+            {
+                System.err.println("not drained within " + timeoutSeconds + " s");
+                return Main.EXIT_CHECK_FAILED;
+            }
+            Thread.sleep(1000);
+        }
+        System.out.println(nodeId + " is drained");
+        if (stop)
+        {
+            http.post(endpoint, "/admin/shutdown", "");
+            System.out.println(nodeId + " is stopping");
+        }
+        return 0;
+    }
+
+    private String endpointOf(final JsonNode cluster)
+    {
+        for (final JsonNode member : cluster.get("members"))
+        {
+            if (member.get("nodeId").asText().equals(nodeId))
+            {
+                return member.get("http").asText();
+            }
+        }
+        return null;
+    }
+}
