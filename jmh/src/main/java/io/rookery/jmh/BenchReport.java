@@ -1,0 +1,112 @@
+package io.rookery.jmh;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+
+/**
+ * Turns a JMH JSON result file into the table {@code bin/bench} prints, and computes each suite's
+ * ratios of Rookery to its baseline from the same run. Usage: {@code BenchReport <suite> <json>}.
+ */
+public final class BenchReport
+{
+    private BenchReport()
+    {
+    }
+
+    /**
+     * One JMH result.
+     *
+     * @param benchmark short benchmark name.
+     * @param params    its parameters, "k=v" joined.
+     * @param mode      JMH mode.
+     * @param score     primary score.
+     * @param error     score error (99.9%).
+     * @param unit      score unit.
+     * @param p50       median for sample-time results, else NaN.
+     * @param p99       99th percentile for sample-time results, else NaN.
+     */
+    record Result(String benchmark, String params, String mode, double score, double error, String unit, double p50,
+        double p99)
+    {
+    }
+
+    /**
+     * @param args suite name and JMH JSON file.
+     * @throws IOException when the file cannot be read.
+     */
+    public static void main(final String[] args) throws IOException
+    {
+        final String suite = args[0];
+        final List<Result> results = read(Path.of(args[1]));
+        System.out.printf(Locale.ROOT, "%-34s %-40s %16s %12s %-10s%n",
+            "BENCHMARK", "PARAMS", "SCORE", "ERROR", "UNIT");
+        for (final Result r : results)
+        {
+            final String score = Double.isNaN(r.p50()) ? String.format(Locale.ROOT, "%.1f", r.score()) :
+                String.format(Locale.ROOT, "p50=%.2f p99=%.2f", r.p50(), r.p99());
+            System.out.printf(Locale.ROOT, "%-34s %-40s %16s %12.1f %-10s%n",
+                r.benchmark(), r.params(), score, r.error(), r.unit());
+        }
+        switch (suite)
+        {
+            case "durable" ->
+            {
+                final double group = score(results, "durableTurns", "mode=group-commit");
+                final double single = score(results, "durableTurns", "mode=one-entry-per-turn");
+                System.out.printf(Locale.ROOT, "RATIO durable-group-commit/one-entry-per-turn %.2f%n", group / single);
+            }
+            default -> System.out.println("(no ratios defined for suite " + suite + ")");
+        }
+    }
+
+    static double score(final List<Result> results, final String benchmark, final String paramsContain)
+    {
+        for (final Result r : results)
+        {
+            if (r.benchmark().endsWith("." + benchmark) && r.params().contains(paramsContain))
+            {
+                return r.score();
+            }
+        }
+        return Double.NaN;
+    }
+
+    static List<Result> read(final Path file) throws IOException
+    {
+        final JsonNode root = new ObjectMapper().readTree(Files.readAllBytes(file));
+        final List<Result> results = new ArrayList<>();
+        for (final JsonNode run : root)
+        {
+            final String name = run.get("benchmark").asText();
+            final StringBuilder params = new StringBuilder();
+            final JsonNode p = run.get("params");
+            if (p != null)
+            {
+                for (final Iterator<Map.Entry<String, JsonNode>> it = p.fields(); it.hasNext(); )
+                {
+                    final Map.Entry<String, JsonNode> e = it.next();
+                    params.append(params.length() == 0 ? "" : " ").append(e.getKey()).append('=')
+                        .append(e.getValue().asText());
+                }
+            }
+            final JsonNode metric = run.get("primaryMetric");
+            final JsonNode percentiles = metric.get("scorePercentiles");
+            final boolean sampled = "sample".equals(run.get("mode").asText());
+            results.add(new Result(name.substring(name.lastIndexOf('.', name.lastIndexOf('.') - 1) + 1),
+                params.toString(), run.get("mode").asText(), metric.get("score").asDouble(),
+                metric.get("scoreError").asDouble(Double.NaN), metric.get("scoreUnit").asText(),
+                sampled ? percentiles.get("50.0").asDouble() : Double.NaN,
+                sampled ? percentiles.get("99.0").asDouble() : Double.NaN));
+        }
+        return results;
+    }
+}

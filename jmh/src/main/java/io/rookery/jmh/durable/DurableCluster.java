@@ -1,0 +1,115 @@
+package io.rookery.jmh.durable;
+
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+
+import io.rookery.api.AgentId;
+import io.rookery.node.Response;
+import io.rookery.node.RookeryNode;
+import io.rookery.testing.TestCluster;
+
+/**
+ * Three real nodes in the benchmark's JVM (3 replicas per partition), and a closed-loop driver
+ * that keeps a window of asks in flight against counter agents spread over every partition.
+ */
+final class DurableCluster implements AutoCloseable
+{
+    static final byte[] INCREMENT = "{\"op\":\"increment\"}".getBytes(StandardCharsets.UTF_8);
+
+    private final TestCluster cluster;
+    private final AgentId[] counters;
+    private final AtomicLong failures = new AtomicLong();
+    private final AtomicInteger next = new AtomicInteger();
+
+    DurableCluster(final boolean groupCommit, final int counters)
+    {
+        this.cluster = TestCluster.start(3, ctx ->
+        {
+            ctx.partitionLoops(2);
+            if (!groupCommit)
+            {
+                ctx.maxBatchTurns(1);
+            }
+        });
+        cluster.awaitAllPartitionsLed(Duration.ofSeconds(120));
+        this.counters = new AgentId[counters];
+        for (int i = 0; i < counters; i++)
+        {
+            this.counters[i] = AgentId.of("counter", "bench-" + i);
+        }
+    }
+
+    List<RookeryNode> nodes()
+    {
+        return cluster.running();
+    }
+
+    long failures()
+    {
+        return failures.get();
+    }
+
+    /**
+     * Sends {@code count} increments with at most {@code window} in flight and waits for all.
+     */
+    void run(final int count, final int window)
+    {
+        final Semaphore inFlight = new Semaphore(window);
+        final List<RookeryNode> nodes = cluster.running();
+        final CompletableFuture<?>[] calls = new CompletableFuture<?>[count];
+        for (int i = 0; i < count; i++)
+        {
+            inFlight.acquireUninterruptibly();
+            final int n = next.getAndIncrement();
+            calls[i] = nodes.get(n % nodes.size()).ask(counters[n % counters.length], INCREMENT)
+                .whenComplete((response, ex) ->
+                {
+                    inFlight.release();
+                    if (response == null || !response.isOk())
+                    {
+                        failures.incrementAndGet();
+                    }
+                });
+        }
+        CompletableFuture.allOf(calls).join();
+    }
+
+    /**
+     * @return one ask, for latency sampling.
+     */
+    Response askOnce()
+    {
+        final List<RookeryNode> nodes = cluster.running();
+        final int n = next.getAndIncrement();
+        return nodes.get(n % nodes.size()).ask(counters[n % counters.length], INCREMENT).join();
+    }
+
+    /**
+     * Sends {@code count} increments without waiting for them (open-loop background load).
+     */
+    void fire(final int count)
+    {
+        final List<RookeryNode> nodes = cluster.running();
+        for (int i = 0; i < count; i++)
+        {
+            final int n = next.getAndIncrement();
+            nodes.get(n % nodes.size()).ask(counters[n % counters.length], INCREMENT).whenComplete((response, ex) ->
+            {
+                if (response == null || !response.isOk())
+                {
+                    failures.incrementAndGet();
+                }
+            });
+        }
+    }
+
+    public void close()
+    {
+        cluster.close();
+    }
+}
