@@ -42,12 +42,26 @@ public interface AgentContext
 
     /**
      * Sends a message to another agent (or to itself), released after this turn commits.
+     * <p>
+     * Between durable agents the message goes through this partition's replicated outbox and is
+     * delivered exactly once, in order per pair of partitions, even across crashes and leader
+     * changes. To or from an ephemeral agent it is delivered at most once.
      *
      * @param target  the receiving agent.
      * @param message encoded with JSON, or sent as is when it is a {@code byte[]}; it must decode
      *                with the target type's message codec.
      */
     void send(AgentId target, Object message);
+
+    /**
+     * Sends a message whose receiver's {@link #reply(Object)} comes back to this agent as an
+     * ordinary message (with {@link #sender()} the receiver), exactly once when both are durable.
+     * There is no built-in wait: to act when no reply comes, set a timer.
+     *
+     * @param target  the receiving agent.
+     * @param message as for {@link #send(AgentId, Object)}; the reply must decode with this agent's codec.
+     */
+    void ask(AgentId target, Object message);
 
     /**
      * Sets a durable timer: after {@code delay}, {@code message} is delivered to this agent as an

@@ -174,9 +174,9 @@ final class AgentRuntime implements PartitionListener, AutoCloseable
     }
 
     /**
-     * Sends an agent's message to another agent, after the sender's turn committed.
+     * Sends an at-most-once message (to or from an ephemeral agent).
      */
-    void send(final AgentId target, final byte[] payload, final AgentId sender)
+    void sendAtMostOnce(final AgentId target, final byte[] payload, final AgentId sender)
     {
         router.request(target, payload, RequestKind.TELL, sender, limits.requestTimeout())
             .thenAccept(response ->
@@ -188,6 +188,36 @@ final class AgentRuntime implements PartitionListener, AutoCloseable
                         response.payloadText());
                 }
             });
+    }
+
+    /**
+     * A durable message for one of this node's partitions (from Aeron or from a local partition).
+     */
+    void deliverAgentMessage(final Envelope envelope)
+    {
+        if (!loopOf(envelope.partition).offer(envelope))
+        {
+            // Not acknowledged, so the source resends it later.
+            metrics.rejected.labelValues("loop_queue_full").inc();
+        }
+    }
+
+    /**
+     * An acknowledgement for one of this node's partitions' outboxes.
+     */
+    void deliverAck(final int sourcePartition, final int targetPartition, final long sequence)
+    {
+        final PartitionLoop loop = loopOf(sourcePartition);
+        loop.control(() -> loop.partition(sourcePartition).onAck(targetPartition, sequence));
+    }
+
+    /**
+     * A broadcast to every agent of a type in one of this node's partitions.
+     */
+    void broadcastLocal(final int partition, final String type, final byte[] payload, final Replier replier)
+    {
+        final PartitionLoop loop = loopOf(partition);
+        loop.control(() -> loop.partition(partition).broadcast(type, payload, replier));
     }
 
     CompletableFuture<ProposalResult> propose(final int partition, final byte[] entry)
@@ -353,6 +383,9 @@ final class AgentRuntime implements PartitionListener, AutoCloseable
      * @param requestTimeout        default deadline of a request.
      * @param passivateAfter        idle time after which an agent's in-memory activation is dropped.
      * @param idleSpins             busy spins of an idle partition loop before it parks.
+     * @param resendAfter           time after which unacknowledged durable messages are sent again.
+     * @param maxOutboxMessages     unacknowledged durable messages a partition may hold.
+     * @param idempotencyRetention  how long the reply to a request with an idempotency key is kept.
      */
     record Limits(
         int maxPayloadBytes,
@@ -363,7 +396,10 @@ final class AgentRuntime implements PartitionListener, AutoCloseable
         int loopQueueCapacity,
         Duration requestTimeout,
         Duration passivateAfter,
-        int idleSpins)
+        int idleSpins,
+        Duration resendAfter,
+        int maxOutboxMessages,
+        Duration idempotencyRetention)
     {
     }
 }

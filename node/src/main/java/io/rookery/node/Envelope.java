@@ -15,6 +15,10 @@ final class Envelope
     final Replier replier;
     final long deadlineMs;
     final byte[] firedTimerKey;
+    final int sourcePartition;
+    final long sequence;
+    final long sourceTerm;
+    final String idempotencyKey;
 
     Envelope(
         final AgentId target,
@@ -25,14 +29,51 @@ final class Envelope
         final Replier replier,
         final long deadlineMs)
     {
-        this(target, partition, payload, sender, expectsReply, replier, deadlineMs, null);
+        this(target, partition, payload, sender, expectsReply, replier, deadlineMs, null, -1, 0, -1, null);
     }
 
     /**
-     * @param firedTimerKey store key of the durable timer this message is the firing of, whose
-     *                      removal commits with the turn; null for ordinary messages.
+     * An external request that may carry an idempotency key.
      */
-    Envelope(
+    static Envelope request(
+        final AgentId target,
+        final int partition,
+        final byte[] payload,
+        final boolean expectsReply,
+        final Replier replier,
+        final long deadlineMs,
+        final String idempotencyKey)
+    {
+        return new Envelope(target, partition, payload, null, expectsReply, replier, deadlineMs, null, -1, 0, -1,
+            idempotencyKey == null || idempotencyKey.isEmpty() ? null : idempotencyKey);
+    }
+
+    /**
+     * A durable message from another partition's outbox.
+     */
+    static Envelope fromOutbox(
+        final AgentId target,
+        final int partition,
+        final byte[] payload,
+        final AgentId sender,
+        final boolean expectsReply,
+        final int sourcePartition,
+        final long sequence,
+        final long sourceTerm)
+    {
+        return new Envelope(target, partition, payload, sender, expectsReply, Replier.NONE, 0, null, sourcePartition,
+            sequence, sourceTerm, null);
+    }
+
+    /**
+     * The firing of a durable timer.
+     */
+    static Envelope timer(final AgentId target, final int partition, final byte[] payload, final byte[] timerKey)
+    {
+        return new Envelope(target, partition, payload, null, false, Replier.NONE, 0, timerKey, -1, 0, -1, null);
+    }
+
+    private Envelope(
         final AgentId target,
         final int partition,
         final byte[] payload,
@@ -40,9 +81,17 @@ final class Envelope
         final boolean expectsReply,
         final Replier replier,
         final long deadlineMs,
-        final byte[] firedTimerKey)
+        final byte[] firedTimerKey,
+        final int sourcePartition,
+        final long sequence,
+        final long sourceTerm,
+        final String idempotencyKey)
     {
         this.firedTimerKey = firedTimerKey;
+        this.sourcePartition = sourcePartition;
+        this.sequence = sequence;
+        this.sourceTerm = sourceTerm;
+        this.idempotencyKey = idempotencyKey;
         this.target = target;
         this.partition = partition;
         this.payload = payload;

@@ -6,7 +6,9 @@ import java.io.OutputStream;
 import java.net.InetSocketAddress;
 import java.net.URLDecoder;
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.CompletableFuture;
@@ -156,6 +158,11 @@ final class HttpIngress implements AutoCloseable
     {
         final String route = "agents_" + method.toLowerCase();
         final String[] parts = path.substring("/agents/".length()).split("/", -1);
+        if (parts.length == 1 && !parts[0].isEmpty() && method.equals("POST"))
+        {
+            handleBroadcast(exchange, decode(parts[0]));
+            return;
+        }
         if (parts.length != 2 || parts[0].isEmpty() || parts[1].isEmpty())
         {
             error(exchange, route, 400, "BAD_REQUEST",
@@ -201,8 +208,17 @@ final class HttpIngress implements AutoCloseable
                     error(exchange, route, 400, Status.BAD_REQUEST.name(), ex.getMessage());
                     return;
                 }
-                complete(exchange, route,
-                    runtime.router().request(id, body, RequestKind.ASK, null, runtime.limits().requestTimeout()));
+                final String query = exchange.getRequestURI().getRawQuery();
+                final boolean tell = query != null && query.contains("mode=tell");
+                final String idempotencyKey = exchange.getRequestHeaders().getFirst("Idempotency-Key");
+                if (idempotencyKey != null && (idempotencyKey.isEmpty() || idempotencyKey.length() > 256))
+                {
+                    error(exchange, route, 400, Status.BAD_REQUEST.name(),
+                        "Idempotency-Key must be 1 to 256 characters");
+                    return;
+                }
+                complete(exchange, route, runtime.router().request(id, body, tell ? RequestKind.TELL : RequestKind.ASK,
+                    null, runtime.limits().requestTimeout(), idempotencyKey), tell ? 202 : 200);
             }
             default -> error(exchange, route, 405, "METHOD_NOT_ALLOWED", method + " not allowed on " + path);
         }
@@ -248,7 +264,68 @@ final class HttpIngress implements AutoCloseable
         }
     }
 
+    private void handleBroadcast(final HttpExchange exchange, final String type)
+    {
+        final String route = "agents_broadcast";
+        final AgentType<?, ?> agentType = runtime.registry().find(type);
+        if (agentType == null)
+        {
+            metrics.rejected.labelValues("unknown_type").inc();
+            error(exchange, route, 404, Status.UNKNOWN_TYPE.name(),
+                "unknown agent type '" + type + "'; known: " + runtime.registry().names());
+            return;
+        }
+        final byte[] body = readBody(exchange, route);
+        if (body == null)
+        {
+            return;
+        }
+        try
+        {
+            agentType.messageCodec().decode(body);
+        }
+        catch (final CodecException ex)
+        {
+            metrics.rejected.labelValues("bad_request").inc();
+            error(exchange, route, 400, Status.BAD_REQUEST.name(), ex.getMessage());
+            return;
+        }
+        runtime.router().broadcast(type, body, runtime.limits().requestTimeout()).whenCompleteAsync((responses, ex) ->
+        {
+            if (ex != null)
+            {
+                error(exchange, route, 500, Status.INTERNAL_ERROR.name(), String.valueOf(ex));
+                return;
+            }
+            long delivered = 0;
+            final List<Integer> failed = new ArrayList<>();
+            for (int p = 0; p < responses.size(); p++)
+            {
+                final Response response = responses.get(p);
+                if (response.isOk())
+                {
+                    delivered += Codecs.parseJson(response.payload()).get("delivered").asLong();
+                }
+                else
+                {
+                    failed.add(p);
+                }
+            }
+            final Map<String, Object> summary = new LinkedHashMap<>();
+            summary.put("type", type);
+            summary.put("delivered", delivered);
+            summary.put("failedPartitions", failed);
+            respond(exchange, route, failed.isEmpty() ? 200 : 503, JSON, Codecs.toJson(summary));
+        }, executor);
+    }
+
     private void complete(final HttpExchange exchange, final String route, final CompletableFuture<Response> future)
+    {
+        complete(exchange, route, future, 200);
+    }
+
+    private void complete(
+        final HttpExchange exchange, final String route, final CompletableFuture<Response> future, final int okCode)
     {
         future.whenCompleteAsync((response, ex) ->
         {
@@ -258,7 +335,7 @@ final class HttpIngress implements AutoCloseable
             }
             else if (response.isOk())
             {
-                respond(exchange, route, 200, JSON, response.payload());
+                respond(exchange, route, okCode, JSON, okCode == 202 ? new byte[0] : response.payload());
             }
             else
             {

@@ -54,6 +54,12 @@ public final class NodeMetrics
     final Counter reconfigurations = Counter.builder()
         .name("rookery_reconfigurations_total").help("Replica set changes this node committed as a group leader")
         .register(registry);
+    final Counter agentMessages = Counter.builder()
+        .name("rookery_agent_messages_total").help("Durable agent-to-agent messages received, by what became of them")
+        .labelNames("outcome").register(registry);
+    final Counter idempotentReplays = Counter.builder()
+        .name("rookery_idempotent_replays_total").help("Requests answered with the stored reply of an earlier one")
+        .register(registry);
     final Counter redirects = Counter.builder()
         .name("rookery_redirects_total").help("Requests answered with a redirect to another leader")
         .register(registry);

@@ -42,6 +42,10 @@ final class PartitionRuntime
     private static final byte[] EMPTY = new byte[0];
     private static final long ROLE_POLL_NS = TimeUnit.MILLISECONDS.toNanos(250);
     private static final long SWEEP_NS = TimeUnit.SECONDS.toNanos(1);
+    private static final long RESEND_CHECK_NS = TimeUnit.MILLISECONDS.toNanos(200);
+    private static final long MIN_BARRIER_BACKOFF_NS = TimeUnit.MILLISECONDS.toNanos(20);
+    private static final long MAX_BARRIER_BACKOFF_NS = TimeUnit.SECONDS.toNanos(1);
+    private static final long IDEMPOTENCY_SWEEP_MS = TimeUnit.SECONDS.toMillis(30);
 
     enum Mode
     {
@@ -62,7 +66,30 @@ final class PartitionRuntime
         }
     }
 
-    private record Output(Replier replier, Response response, AgentId target, byte[] payload, AgentId sender)
+    /**
+     * Something a turn produced that may leave the node only once its entry commits.
+     */
+    private sealed interface Output permits Reply, Transmit, Ack, Tell
+    {
+    }
+
+    /** The answer to whoever is waiting on the message. */
+    private record Reply(Replier replier, Response response) implements Output
+    {
+    }
+
+    /** A durable message written to the outbox: sent for the first time. */
+    private record Transmit(OutboxMessage message) implements Output
+    {
+    }
+
+    /** The acknowledgement of a consumed durable message. */
+    private record Ack(int sourcePartition, long sequence) implements Output
+    {
+    }
+
+    /** An at-most-once message (to or from an ephemeral agent). */
+    private record Tell(AgentId target, byte[] payload, AgentId sender) implements Output
     {
     }
 
@@ -95,6 +122,8 @@ final class PartitionRuntime
         final long term;
         final LogEntry entry;
         final List<Output> outputs = new ArrayList<>();
+        final List<long[]> consumed = new ArrayList<>();
+        final List<String> idempotent = new ArrayList<>();
         final boolean barrier;
         int turns;
         long proposedNs;
@@ -117,6 +146,14 @@ final class PartitionRuntime
     private final PriorityQueue<Timer> timers = new PriorityQueue<>(Comparator.comparingLong((Timer t) -> t.dueMillis));
     private final Map<TimerId, Timer> timersById = new HashMap<>();
     private final LogLimiter errorLog = new LogLimiter(10, TimeUnit.SECONDS);
+    private final LogLimiter deadLetterLog = new LogLimiter(10, TimeUnit.SECONDS);
+    private final PartitionMessaging messaging;
+    private final Map<String, Response> idempotentPending = new HashMap<>();
+    private long nextResendCheckNs;
+    private long nextBarrierNs;
+    private long barrierBackoffNs;
+    private final LogLimiter resyncLog = new LogLimiter(5, TimeUnit.SECONDS);
+    private long nextIdempotencySweepMs;
     private Mode mode = Mode.FOLLOWER;
     private long term = -1;
     private Batch pending;
@@ -131,6 +168,7 @@ final class PartitionRuntime
         this.partition = partition;
         this.runtime = runtime;
         this.loop = loop;
+        this.messaging = new PartitionMessaging(partition, runtime.store());
     }
 
     Mode mode()
@@ -199,15 +237,30 @@ final class PartitionRuntime
             {
                 final Timer timer = timers.poll();
                 timersById.remove(timer.id, timer);
-                turn(new Envelope(timer.id.agent(), partition, timer.payload, null, false, Replier.NONE, 0,
-                    timer.storeKey()));
+                turn(Envelope.timer(timer.id.agent(), partition, timer.payload, timer.storeKey()));
                 work++;
+            }
+            if (nowNs - nextResendCheckNs >= 0)
+            {
+                nextResendCheckNs = nowNs + RESEND_CHECK_NS;
+                work += messaging.resendDue(nowNs, runtime.limits().resendAfter().toNanos(), 1024,
+                    message -> runtime.router().sendAgentMessage(partition, term, message));
+            }
+            if (loop.nowMs() >= nextIdempotencySweepMs && !mustWaitForCommit())
+            {
+                nextIdempotencySweepMs = loop.nowMs() + IDEMPOTENCY_SWEEP_MS;
+                work += sweepExpiredIdempotencyKeys(loop.nowMs());
             }
             if (inFlight == null && pending != null)
             {
                 propose(pending, nowNs);
                 work++;
             }
+        }
+        else if (mode == Mode.RESYNC && inFlight == null && nowNs - nextBarrierNs >= 0)
+        {
+            propose(new Batch(nextSeq++, term, new LogEntry(partition, term), true), nowNs);
+            work++;
         }
         else if (mode == Mode.FOLLOWER && nowNs - nextRolePollNs >= 0)
         {
@@ -305,7 +358,7 @@ final class PartitionRuntime
         ephemeralAgents.clear();
         term = newTerm;
         mode = Mode.ACTIVE;
-        loadTimers();
+        loadCommittedState();
         runtime.metrics().leaderChanges.labelValues("gained").inc();
         runtime.onLocalLeadership(partition, newTerm);
         LOG.info("partition={} leader ready term={} node={}", partition, newTerm, runtime.nodeId());
@@ -320,6 +373,8 @@ final class PartitionRuntime
         agents.clear();
         ephemeralAgents.clear();
         clearTimers();
+        messaging.clear();
+        idempotentPending.clear();
         mode = Mode.FOLLOWER;
         LOG.info("partition={} leadership lost term={} node={} newLeader={}", partition, term, runtime.nodeId(), hint);
         term = -1;
@@ -337,9 +392,16 @@ final class PartitionRuntime
         pending = null;
         agents.clear();
         clearTimers();
+        messaging.clear();
+        idempotentPending.clear();
         mode = Mode.RESYNC;
-        LOG.warn("partition={} resync: an entry did not commit, confirming committed state term={}", partition, term);
-        propose(new Batch(nextSeq++, term, new LogEntry(partition, term), true), loop.nowNs());
+        final long permits = resyncLog.tryAcquire(System.nanoTime());
+        if (permits > 0)
+        {
+            LOG.warn("partition={} resync: an entry did not commit, confirming committed state term={} " +
+                "(resyncs since last line: {})", partition, term, permits);
+        }
+        // The barrier goes out from doWork once nothing is in flight, after the current backoff.
     }
 
     @SuppressWarnings("unchecked")
@@ -349,6 +411,10 @@ final class PartitionRuntime
         {
             // A timer fires once: its removal commits with this turn, whatever the turn does.
             pendingBatch().entry.delete(envelope.firedTimerKey);
+        }
+        if (envelope.sequence > 0 && !consume(envelope))
+        {
+            return;
         }
         if (envelope.deadlineMs > 0 && loop.nowMs() > envelope.deadlineMs)
         {
@@ -361,11 +427,18 @@ final class PartitionRuntime
         if (type == null)
         {
             runtime.metrics().rejected.labelValues("unknown_type").inc();
+            deadLetter(envelope, "unknown agent type");
             envelope.replier.reply(Response.error(Status.UNKNOWN_TYPE,
                 "unknown agent type '" + envelope.target.type() + "'; known: " + runtime.registry().names()));
             return;
         }
         final boolean durable = type.durability() == Durability.DURABLE;
+        final String idempotencyId = durable && envelope.idempotencyKey != null ?
+            envelope.target + "\u0000" + envelope.idempotencyKey : null;
+        if (idempotencyId != null && answerRepeatedRequest(envelope, idempotencyId))
+        {
+            return;
+        }
         final Activation activation;
         final Object message;
         try
@@ -376,6 +449,7 @@ final class PartitionRuntime
         catch (final CodecException ex)
         {
             runtime.metrics().turns.labelValues(durable ? "durable" : "ephemeral", "bad_request").inc();
+            deadLetter(envelope, ex.getMessage());
             envelope.replier.reply(Response.error(Status.BAD_REQUEST, ex.getMessage()));
             return;
         }
@@ -425,6 +499,12 @@ final class PartitionRuntime
                 stateBytes = null;
             }
         }
+        if (failure == null && durable && messaging.unackedTotal() + ctx.sends().size() >
+            runtime.limits().maxOutboxMessages())
+        {
+            failure = Response.error(Status.OVERLOADED, "the outbox of partition " + partition + " holds " +
+                messaging.unackedTotal() + " unacknowledged messages; retry later");
+        }
         final String outcome = failure == null ? "ok" : failure.status() == Status.AGENT_ERROR ? "refused" : "error";
         runtime.metrics().turns.labelValues(durable ? "durable" : "ephemeral", outcome).inc();
 
@@ -436,7 +516,11 @@ final class PartitionRuntime
                 envelope.replier.reply(Response.ok(envelope.expectsReply ? ctx.replyBytes() : EMPTY));
                 for (final TurnContext.Send send : ctx.sends())
                 {
-                    runtime.send(send.target(), send.payload(), envelope.target);
+                    runtime.sendAtMostOnce(send.target(), send.payload(), envelope.target);
+                }
+                if (envelope.sender != null && envelope.expectsReply && ctx.replied())
+                {
+                    runtime.sendAtMostOnce(envelope.sender, ctx.replyBytes(), envelope.target);
                 }
             }
             else
@@ -451,7 +535,8 @@ final class PartitionRuntime
         if (failure != null)
         {
             // The refusal may depend on uncommitted state, so it waits for the batch like any reply.
-            batch.outputs.add(new Output(envelope.replier, failure, null, null, null));
+            batch.outputs.add(new Reply(envelope.replier, failure));
+            rememberReply(batch, envelope, idempotencyId, failure);
             return;
         }
         if (stateBytes != null)
@@ -460,15 +545,206 @@ final class PartitionRuntime
             activation.state = newState;
             activation.lastSeq = batch.seq;
         }
-        batch.outputs.add(new Output(
-            envelope.replier, Response.ok(envelope.expectsReply ? ctx.replyBytes() : EMPTY), null, null, null));
+        final Response reply = Response.ok(envelope.expectsReply ? ctx.replyBytes() : EMPTY);
+        batch.outputs.add(new Reply(envelope.replier, reply));
+        rememberReply(batch, envelope, idempotencyId, reply);
         for (final TurnContext.Send send : ctx.sends())
         {
-            batch.outputs.add(new Output(null, null, send.target(), send.payload(), envelope.target));
+            send(batch, envelope.target, send.target(), send.payload(), send.expectsReply());
+        }
+        if (envelope.sender != null && envelope.expectsReply && ctx.replied())
+        {
+            send(batch, envelope.target, envelope.sender, ctx.replyBytes(), false);
         }
         for (final TurnContext.TimerOp op : ctx.timers())
         {
             applyTimerOp(batch, envelope.target, op);
+        }
+    }
+
+    /**
+     * A durable agent's message: through the outbox to durable agents, at most once to ephemeral ones.
+     */
+    private void send(
+        final Batch batch, final AgentId sender, final AgentId target, final byte[] payload, final boolean expectsReply)
+    {
+        final AgentType<?, ?> targetType = runtime.registry().find(target.type());
+        if (targetType != null && targetType.durability() == Durability.EPHEMERAL)
+        {
+            batch.outputs.add(new Tell(target, payload, sender));
+            return;
+        }
+        final int targetPartition = Partitioner.partition(target, runtime.partitionCount());
+        final OutboxMessage message = messaging.append(batch.entry, sender, target, targetPartition, expectsReply,
+            payload);
+        batch.outputs.add(new Transmit(message));
+    }
+
+    /**
+     * Decides whether a durable message from an outbox runs: only the next one in sequence from
+     * its source partition, and never twice. Its consumption commits with its turn.
+     */
+    private boolean consume(final Envelope envelope)
+    {
+        final PartitionMessaging.Acceptance acceptance =
+            messaging.accept(envelope.sourcePartition, envelope.sequence, envelope.sourceTerm);
+        switch (acceptance)
+        {
+            case ACCEPT ->
+            {
+                final Batch batch = pendingBatch();
+                messaging.consumed(envelope.sourcePartition, envelope.sequence, batch.entry);
+                batch.consumed.add(new long[] {envelope.sourcePartition, envelope.sequence});
+                batch.outputs.add(new Ack(envelope.sourcePartition, envelope.sequence));
+                runtime.metrics().agentMessages.labelValues("consumed").inc();
+                return true;
+            }
+            case DUPLICATE ->
+            {
+                runtime.metrics().agentMessages.labelValues("duplicate").inc();
+                runtime.router().sendAck(envelope.sourcePartition, partition, term,
+                    messaging.committedConsumption(envelope.sourcePartition));
+                return false;
+            }
+            case STALE ->
+            {
+                runtime.metrics().agentMessages.labelValues("stale_term").inc();
+                return false;
+            }
+            default ->
+            {
+                runtime.metrics().agentMessages.labelValues(acceptance.name().toLowerCase()).inc();
+                return false;
+            }
+        }
+    }
+
+    /**
+     * Acknowledgement from a target partition: the messages up to {@code sequence} were consumed.
+     */
+    void onAck(final int targetPartition, final long sequence)
+    {
+        if (mode != Mode.ACTIVE)
+        {
+            return;
+        }
+        final Batch batch = pendingBatch();
+        if (messaging.acknowledge(targetPartition, sequence, batch.entry) == 0 && batch.turns == 0 &&
+            batch.entry.size() == 0 && batch.outputs.isEmpty())
+        {
+            pending = null;
+        }
+    }
+
+    /**
+     * Delivers a message to every agent of a type whose state is committed in this partition.
+     */
+    void broadcast(final String type, final byte[] payload, final Replier replier)
+    {
+        if (mode != Mode.ACTIVE)
+        {
+            if (mode == Mode.FOLLOWER)
+            {
+                final RoutingTable.Leader leader = runtime.routing().leader(partition);
+                replier.reply(Response.redirect(runtime.nodeId().equals(leader.nodeId()) ? null : leader.nodeId(),
+                    leader.term()));
+            }
+            else
+            {
+                replier.reply(Response.error(Status.UNAVAILABLE, "partition " + partition + " is resynchronising"));
+            }
+            return;
+        }
+        final byte[] prefix = KeySpaces.statePrefix(type);
+        final List<AgentId> targets = new ArrayList<>();
+        runtime.store().scan(partition, prefix, (key, value) ->
+        {
+            targets.add(KeySpaces.agentOfStateKey(key));
+            return true;
+        });
+        for (final AgentId target : targets)
+        {
+            deliver(Envelope.request(target, partition, payload, false, Replier.NONE, 0, null));
+        }
+        replier.reply(Response.ok(("{\"partition\":" + partition + ",\"delivered\":" + targets.size() + "}")
+            .getBytes(java.nio.charset.StandardCharsets.UTF_8)));
+    }
+
+    private boolean answerRepeatedRequest(final Envelope envelope, final String idempotencyId)
+    {
+        final Response pendingReply = idempotentPending.get(idempotencyId);
+        if (pendingReply != null)
+        {
+            runtime.metrics().idempotentReplays.inc();
+            pendingBatch().outputs.add(new Reply(envelope.replier, pendingReply));
+            return true;
+        }
+        final byte[] stored = runtime.store().get(partition,
+            KeySpaces.idempotencyKey(envelope.target, envelope.idempotencyKey));
+        if (stored != null)
+        {
+            final java.nio.ByteBuffer buffer = java.nio.ByteBuffer.wrap(stored);
+            final Status status = Status.get(buffer.get());
+            final long expiresAtMs = buffer.getLong();
+            if (expiresAtMs > loop.nowMs())
+            {
+                final byte[] payload = new byte[buffer.remaining()];
+                buffer.get(payload);
+                runtime.metrics().idempotentReplays.inc();
+                envelope.replier.reply(new Response(status, payload, null, term));
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private void rememberReply(
+        final Batch batch, final Envelope envelope, final String idempotencyId, final Response reply)
+    {
+        if (idempotencyId == null)
+        {
+            return;
+        }
+        final byte[] payload = reply.payload();
+        final byte[] record = java.nio.ByteBuffer.allocate(1 + 8 + payload.length)
+            .put((byte)reply.status().value())
+            .putLong(loop.nowMs() + runtime.limits().idempotencyRetention().toMillis())
+            .put(payload)
+            .array();
+        batch.entry.put(KeySpaces.idempotencyKey(envelope.target, envelope.idempotencyKey), record);
+        idempotentPending.put(idempotencyId, reply);
+        batch.idempotent.add(idempotencyId);
+    }
+
+    private int sweepExpiredIdempotencyKeys(final long nowMs)
+    {
+        final List<byte[]> expired = new ArrayList<>();
+        runtime.store().scan(partition, new byte[] {KeySpaces.IDEMPOTENCY}, (key, value) ->
+        {
+            if (java.nio.ByteBuffer.wrap(value, 1, 8).getLong() <= nowMs)
+            {
+                expired.add(key);
+            }
+            return expired.size() < 10_000;
+        });
+        if (!expired.isEmpty())
+        {
+            final Batch batch = pendingBatch();
+            expired.forEach(batch.entry::delete);
+        }
+        return expired.size();
+    }
+
+    private void deadLetter(final Envelope envelope, final String why)
+    {
+        if (envelope.sequence > 0)
+        {
+            runtime.metrics().agentMessages.labelValues("dead_letter").inc();
+            if (deadLetterLog.tryAcquire(System.nanoTime()) > 0)
+            {
+                LOG.warn("dead letter from partition {} seq {} to {}: {}", envelope.sourcePartition, envelope.sequence,
+                    envelope.target, why);
+            }
         }
     }
 
@@ -487,6 +763,19 @@ final class PartitionRuntime
             timers.add(timer);
             timersById.put(id, timer);
             batch.entry.put(timer.storeKey(), op.payload());
+        }
+    }
+
+    private void loadCommittedState()
+    {
+        loadTimers();
+        messaging.load();
+        idempotentPending.clear();
+        nextResendCheckNs = loop.nowNs();
+        if (messaging.unackedTotal() > 0)
+        {
+            LOG.info("partition={} outbox holds {} unacknowledged messages; resending", partition,
+                messaging.unackedTotal());
         }
     }
 
@@ -583,8 +872,9 @@ final class PartitionRuntime
             release(batch);
             if (batch.barrier && mode == Mode.RESYNC && batch.term == term)
             {
+                barrierBackoffNs = 0;
                 mode = Mode.ACTIVE;
-                loadTimers();
+                loadCommittedState();
                 LOG.info("partition={} resync complete term={}", partition, term);
             }
             return;
@@ -606,8 +896,14 @@ final class PartitionRuntime
         if (result.status() == ProposalResult.Status.NOT_LEADER && runtime.readyLeaderTerm(partition) != term)
         {
             becomeFollower();
+            return;
         }
-        else
+        // Still leader (perhaps stepping down, or the outcome is unknown): confirm the committed
+        // state with a barrier, backing off while barriers keep failing.
+        barrierBackoffNs = batch.barrier ?
+            Math.min(MAX_BARRIER_BACKOFF_NS, Math.max(MIN_BARRIER_BACKOFF_NS, barrierBackoffNs * 2)) : 0;
+        nextBarrierNs = loop.nowNs() + barrierBackoffNs;
+        if (mode != Mode.RESYNC)
         {
             enterResync();
         }
@@ -615,15 +911,30 @@ final class PartitionRuntime
 
     private void release(final Batch batch)
     {
+        for (final long[] consumed : batch.consumed)
+        {
+            messaging.committedConsumption((int)consumed[0], consumed[1]);
+        }
+        batch.idempotent.forEach(idempotentPending::remove);
         for (final Output output : batch.outputs)
         {
-            if (output.replier() != null)
+            if (output instanceof Reply reply)
             {
-                output.replier().reply(output.response());
+                reply.replier().reply(reply.response());
             }
-            else
+            else if (output instanceof Transmit transmit)
             {
-                runtime.send(output.target(), output.payload(), output.sender());
+                transmit.message().committed = true;
+                messaging.sent(transmit.message(), loop.nowNs());
+                runtime.router().sendAgentMessage(partition, batch.term, transmit.message());
+            }
+            else if (output instanceof Ack ack)
+            {
+                runtime.router().sendAck(ack.sourcePartition(), partition, batch.term, ack.sequence());
+            }
+            else if (output instanceof Tell tell)
+            {
+                runtime.sendAtMostOnce(tell.target(), tell.payload(), tell.sender());
             }
         }
     }
@@ -636,12 +947,13 @@ final class PartitionRuntime
         }
         for (final Output output : batch.outputs)
         {
-            if (output.replier() != null)
+            if (output instanceof Reply reply)
             {
-                output.replier().reply(failure);
+                reply.replier().reply(failure);
             }
         }
         batch.outputs.clear();
+        batch.idempotent.forEach(idempotentPending::remove);
     }
 
     private int passivateIdle(final long nowNs)

@@ -712,6 +712,9 @@ public final class RookeryNode implements AutoCloseable
         private Duration requestTimeout = Duration.ofSeconds(10);
         private Duration passivateAfter = Duration.ofMinutes(5);
         private Duration replacementGrace = Duration.ofSeconds(30);
+        private Duration resendAfter = Duration.ofSeconds(1);
+        private int maxOutboxMessages = 100_000;
+        private Duration idempotencyRetention = Duration.ofMinutes(10);
         private Duration placementInterval = Duration.ofSeconds(1);
         private int maxConcurrentMoves = 2;
         private boolean balanceLeaders = true;
@@ -803,7 +806,8 @@ public final class RookeryNode implements AutoCloseable
         {
             return new AgentRuntime.Limits(maxPayloadBytes, maxStateBytes, maxBatchTurns, maxBatchBytes,
                 maxParkedPerPartition, loopQueueCapacity, requestTimeout, passivateAfter,
-                idleProfile == IdleProfile.LOW_LATENCY ? 10_000 : 100);
+                idleProfile == IdleProfile.LOW_LATENCY ? 10_000 : 100, resendAfter, maxOutboxMessages,
+                idempotencyRetention);
         }
 
         /**
@@ -1313,6 +1317,27 @@ public final class RookeryNode implements AutoCloseable
         public Context passivateAfter(final Duration idle)
         {
             this.passivateAfter = idle;
+            return this;
+        }
+
+        /**
+         * @param after time after which unacknowledged durable messages are sent again (default 1 s).
+         * @return this.
+         */
+        public Context resendAfter(final Duration after)
+        {
+            this.resendAfter = after;
+            return this;
+        }
+
+        /**
+         * @param retention how long the reply to a request with an idempotency key is kept, so a
+         *                  retry with the same key gets it instead of applying twice (default 10 min).
+         * @return this.
+         */
+        public Context idempotencyRetention(final Duration retention)
+        {
+            this.idempotencyRetention = retention;
             return this;
         }
 

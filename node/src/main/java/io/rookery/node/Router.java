@@ -2,6 +2,8 @@ package io.rookery.node;
 
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
@@ -14,12 +16,16 @@ import io.rookery.gossip.NodeMetadata;
 import io.rookery.transport.AeronTransport;
 import io.rookery.transport.FrameHandler;
 import io.rookery.transport.LogLimiter;
+import io.rookery.transport.codecs.AgentMessageDecoder;
+import io.rookery.transport.codecs.AgentMessageEncoder;
 import io.rookery.transport.codecs.AgentRequestDecoder;
 import io.rookery.transport.codecs.AgentRequestEncoder;
 import io.rookery.transport.codecs.AgentResponseDecoder;
 import io.rookery.transport.codecs.AgentResponseEncoder;
 import io.rookery.transport.codecs.Durability;
 import io.rookery.transport.codecs.MessageHeaderDecoder;
+import io.rookery.transport.codecs.MessageAckDecoder;
+import io.rookery.transport.codecs.MessageAckEncoder;
 import io.rookery.transport.codecs.MessageHeaderEncoder;
 import io.rookery.transport.codecs.RequestKind;
 import io.rookery.transport.codecs.Status;
@@ -51,6 +57,8 @@ final class Router implements FrameHandler
     private final MessageHeaderDecoder headerDecoder = new MessageHeaderDecoder();
     private final AgentRequestDecoder requestDecoder = new AgentRequestDecoder();
     private final AgentResponseDecoder responseDecoder = new AgentResponseDecoder();
+    private final AgentMessageDecoder messageDecoder = new AgentMessageDecoder();
+    private final MessageAckDecoder ackDecoder = new MessageAckDecoder();
     private final LogLimiter lateLog = new LogLimiter(10, TimeUnit.SECONDS);
     private final AtomicLong lateResponses = new AtomicLong();
     private volatile AeronTransport transport;
@@ -61,6 +69,8 @@ final class Router implements FrameHandler
         final MessageHeaderEncoder header = new MessageHeaderEncoder();
         final AgentRequestEncoder request = new AgentRequestEncoder();
         final AgentResponseEncoder response = new AgentResponseEncoder();
+        final AgentMessageEncoder message = new AgentMessageEncoder();
+        final MessageAckEncoder ack = new MessageAckEncoder();
     }
 
     private final class Call
@@ -71,6 +81,7 @@ final class Router implements FrameHandler
         final RequestKind kind;
         final AgentId sender;
         final long deadlineMs;
+        final String idempotencyKey;
         final CompletableFuture<Response> future = new CompletableFuture<>();
         int attempts;
         String lastTried;
@@ -81,8 +92,10 @@ final class Router implements FrameHandler
             final byte[] payload,
             final RequestKind kind,
             final AgentId sender,
-            final long deadlineMs)
+            final long deadlineMs,
+            final String idempotencyKey)
         {
+            this.idempotencyKey = idempotencyKey;
             this.target = target;
             this.partition = partition;
             this.payload = payload;
@@ -115,11 +128,42 @@ final class Router implements FrameHandler
         final AgentId sender,
         final Duration timeout)
     {
+        return request(target, payload, kind, sender, timeout, null);
+    }
+
+    CompletableFuture<Response> request(
+        final AgentId target,
+        final byte[] payload,
+        final RequestKind kind,
+        final AgentId sender,
+        final Duration timeout,
+        final String idempotencyKey)
+    {
         final int partition = Partitioner.partition(target, runtime.partitionCount());
         final long deadlineMs = System.currentTimeMillis() + timeout.toMillis();
-        final Call call = new Call(target, partition, payload, kind, sender, deadlineMs);
+        final Call call = new Call(target, partition, payload, kind, sender, deadlineMs, idempotencyKey);
         attempt(call);
         return call.future;
+    }
+
+    /**
+     * Delivers a message to every existing agent of a type, partition by partition.
+     *
+     * @return one response per partition, in partition order.
+     */
+    CompletableFuture<List<Response>> broadcast(final String type, final byte[] payload, final Duration timeout)
+    {
+        final long deadlineMs = System.currentTimeMillis() + timeout.toMillis();
+        final List<CompletableFuture<Response>> parts = new ArrayList<>();
+        for (int p = 0; p < runtime.partitionCount(); p++)
+        {
+            final Call call =
+                new Call(new AgentId(type, "*"), p, payload, RequestKind.BROADCAST, null, deadlineMs, null);
+            attempt(call);
+            parts.add(call.future);
+        }
+        return CompletableFuture.allOf(parts.toArray(CompletableFuture[]::new))
+            .thenApply(v -> parts.stream().map(CompletableFuture::join).toList());
     }
 
     private void attempt(final Call call)
@@ -171,14 +215,23 @@ final class Router implements FrameHandler
 
     private void attemptLocal(final Call call)
     {
+        if (call.kind == RequestKind.BROADCAST)
+        {
+            runtime.broadcastLocal(call.partition, call.target.type(), call.payload, r -> onResponse(call, r));
+            return;
+        }
         if (call.kind == RequestKind.READ)
         {
             runtime.readLocal(call.target, call.partition).whenComplete((response, ex) ->
                 onResponse(call, response != null ? response : internalError(ex)));
             return;
         }
-        runtime.deliver(new Envelope(call.target, call.partition, call.payload, call.sender,
-            call.kind == RequestKind.ASK, response -> onResponse(call, response), call.deadlineMs));
+        final Replier replier = response -> onResponse(call, response);
+        runtime.deliver(call.sender == null ?
+            Envelope.request(call.target, call.partition, call.payload, call.kind == RequestKind.ASK, replier,
+                call.deadlineMs, call.idempotencyKey) :
+            new Envelope(call.target, call.partition, call.payload, call.sender, call.kind == RequestKind.ASK, replier,
+                call.deadlineMs));
     }
 
     private void attemptRemote(final Call call, final String nodeId, final long nowMs)
@@ -205,7 +258,7 @@ final class Router implements FrameHandler
             .agentKey(call.target.key())
             .senderType(call.sender == null ? "" : call.sender.type())
             .senderKey(call.sender == null ? "" : call.sender.key())
-            .idempotencyKey("");
+            .idempotencyKey(call.idempotencyKey == null ? "" : call.idempotencyKey);
         request.putPayload(call.payload, 0, call.payload.length);
         final int length = MessageHeaderEncoder.ENCODED_LENGTH + request.encodedLength();
         final int result = transport.send(NodeKeys.of(nodeId), e.buffer, 0, length);
@@ -270,6 +323,10 @@ final class Router implements FrameHandler
                 onRequest(requestDecoder.wrap(buffer, bodyOffset, blockLength, version));
             case AgentResponseDecoder.TEMPLATE_ID ->
                 onResponseFrame(responseDecoder.wrap(buffer, bodyOffset, blockLength, version));
+            case AgentMessageDecoder.TEMPLATE_ID ->
+                onAgentMessage(messageDecoder.wrap(buffer, bodyOffset, blockLength, version));
+            case MessageAckDecoder.TEMPLATE_ID ->
+                onAck(ackDecoder.wrap(buffer, bodyOffset, blockLength, version));
             default -> runtime.metrics().rejected.labelValues("unhandled_frame").inc();
         }
     }
@@ -285,7 +342,7 @@ final class Router implements FrameHandler
         final String key = decoder.agentKey();
         final String senderType = decoder.senderType();
         final String senderKey = decoder.senderKey();
-        decoder.skipIdempotencyKey();
+        final String idempotencyKey = decoder.idempotencyKey();
         final byte[] payload = new byte[decoder.payloadLength()];
         decoder.getPayload(payload, 0, payload.length);
         runtime.metrics().inboundFrames.labelValues(peerLabel(senderNode), "request").inc();
@@ -301,6 +358,11 @@ final class Router implements FrameHandler
         catch (final IllegalArgumentException ex)
         {
             replier.reply(Response.error(Status.BAD_REQUEST, ex.getMessage()));
+            return;
+        }
+        if (kind == RequestKind.BROADCAST && partition < runtime.partitionCount())
+        {
+            runtime.broadcastLocal(partition, target.type(), payload, replier);
             return;
         }
         if (partition >= runtime.partitionCount() ||
@@ -320,7 +382,130 @@ final class Router implements FrameHandler
             replier.reply(Response.error(Status.BAD_REQUEST, "unknown request kind"));
             return;
         }
-        runtime.deliver(new Envelope(target, partition, payload, sender, kind == RequestKind.ASK, replier, deadlineMs));
+        runtime.deliver(sender == null ?
+            Envelope.request(target, partition, payload, kind == RequestKind.ASK, replier, deadlineMs, idempotencyKey) :
+            new Envelope(target, partition, payload, sender, kind == RequestKind.ASK, replier, deadlineMs));
+    }
+
+    /**
+     * Sends a committed outbox message to the leader of its target partition (or straight into
+     * the local loop when that is this node). Without a known leader it waits for the resend.
+     */
+    void sendAgentMessage(final int sourcePartition, final long sourceTerm, final OutboxMessage message)
+    {
+        final String leader = runtime.routing().leader(message.targetPartition).nodeId();
+        if (leader == null)
+        {
+            return;
+        }
+        if (leader.equals(runtime.nodeId()))
+        {
+            runtime.deliverAgentMessage(Envelope.fromOutbox(message.target, message.targetPartition, message.payload,
+                message.sender, message.expectsReply, sourcePartition, message.sequence, sourceTerm));
+            return;
+        }
+        final AeronTransport transport = this.transport;
+        if (transport == null)
+        {
+            return;
+        }
+        final Encoders e = encoders.get();
+        final AgentMessageEncoder encoder = e.message.wrapAndApplyHeader(e.buffer, 0, e.header)
+            .senderNode(runtime.nodeKey())
+            .sourcePartition(sourcePartition)
+            .targetPartition(message.targetPartition)
+            .sequence(message.sequence)
+            .sourceTerm(sourceTerm)
+            .expectsReply((short)(message.expectsReply ? 1 : 0))
+            .targetType(message.target.type())
+            .targetKey(message.target.key())
+            .senderType(message.sender.type())
+            .senderKey(message.sender.key());
+        encoder.putPayload(message.payload, 0, message.payload.length);
+        transport.send(NodeKeys.of(leader), e.buffer, 0, MessageHeaderEncoder.ENCODED_LENGTH + encoder.encodedLength());
+    }
+
+    /**
+     * Tells the leader of a source partition that its messages up to {@code sequence} were consumed.
+     */
+    void sendAck(final int sourcePartition, final int targetPartition, final long targetTerm, final long sequence)
+    {
+        final String leader = runtime.routing().leader(sourcePartition).nodeId();
+        if (leader == null || sequence <= 0)
+        {
+            return;
+        }
+        if (leader.equals(runtime.nodeId()))
+        {
+            runtime.deliverAck(sourcePartition, targetPartition, sequence);
+            return;
+        }
+        final AeronTransport transport = this.transport;
+        if (transport == null)
+        {
+            return;
+        }
+        final Encoders e = encoders.get();
+        final MessageAckEncoder encoder = e.ack.wrapAndApplyHeader(e.buffer, 0, e.header)
+            .senderNode(runtime.nodeKey())
+            .sourcePartition(sourcePartition)
+            .targetPartition(targetPartition)
+            .sequence(sequence)
+            .targetTerm(targetTerm)
+            .status(Status.OK)
+            .leaderHint(NodeKeys.NONE);
+        transport.send(NodeKeys.of(leader), e.buffer, 0, MessageHeaderEncoder.ENCODED_LENGTH + encoder.encodedLength());
+    }
+
+    private void onAgentMessage(final AgentMessageDecoder decoder)
+    {
+        final long senderNode = decoder.senderNode();
+        final int sourcePartition = decoder.sourcePartition();
+        final int targetPartition = decoder.targetPartition();
+        final long sequence = decoder.sequence();
+        final long sourceTerm = decoder.sourceTerm();
+        final boolean expectsReply = decoder.expectsReply() == 1;
+        final String targetType = decoder.targetType();
+        final String targetKey = decoder.targetKey();
+        final String senderType = decoder.senderType();
+        final String senderKey = decoder.senderKey();
+        final byte[] payload = new byte[decoder.payloadLength()];
+        decoder.getPayload(payload, 0, payload.length);
+        runtime.metrics().inboundFrames.labelValues(peerLabel(senderNode), "agent_message").inc();
+        final AgentId target;
+        final AgentId sender;
+        try
+        {
+            target = new AgentId(targetType, targetKey);
+            sender = new AgentId(senderType, senderKey);
+        }
+        catch (final IllegalArgumentException ex)
+        {
+            runtime.metrics().rejected.labelValues("bad_agent_message").inc();
+            return;
+        }
+        if (sourcePartition >= runtime.partitionCount() || targetPartition >= runtime.partitionCount() ||
+            Partitioner.partition(target, runtime.partitionCount()) != targetPartition || sequence <= 0)
+        {
+            runtime.metrics().rejected.labelValues("bad_agent_message").inc();
+            return;
+        }
+        runtime.deliverAgentMessage(Envelope.fromOutbox(target, targetPartition, payload, sender, expectsReply,
+            sourcePartition, sequence, sourceTerm));
+    }
+
+    private void onAck(final MessageAckDecoder decoder)
+    {
+        final long senderNode = decoder.senderNode();
+        final int sourcePartition = decoder.sourcePartition();
+        final int targetPartition = decoder.targetPartition();
+        runtime.metrics().inboundFrames.labelValues(peerLabel(senderNode), "ack").inc();
+        if (sourcePartition >= runtime.partitionCount() || targetPartition >= runtime.partitionCount() ||
+            decoder.status() != Status.OK)
+        {
+            return;
+        }
+        runtime.deliverAck(sourcePartition, targetPartition, decoder.sequence());
     }
 
     private void onResponseFrame(final AgentResponseDecoder decoder)

@@ -15,7 +15,7 @@ final class TurnContext implements AgentContext
 {
     private static final byte[] EMPTY_REPLY = "{}".getBytes(java.nio.charset.StandardCharsets.UTF_8);
 
-    record Send(AgentId target, byte[] payload)
+    record Send(AgentId target, byte[] payload, boolean expectsReply)
     {
     }
 
@@ -111,7 +111,22 @@ final class TurnContext implements AgentContext
         {
             throw new IllegalArgumentException("send needs a target and a message");
         }
-        sends.add(new Send(target, message instanceof byte[] bytes ? bytes : Codecs.toJson(message)));
+        sends.add(new Send(target, message instanceof byte[] bytes ? bytes : Codecs.toJson(message), false));
+    }
+
+    public void ask(final AgentId target, final Object message)
+    {
+        checkOpen();
+        if (target == null || message == null)
+        {
+            throw new IllegalArgumentException("ask needs a target and a message");
+        }
+        sends.add(new Send(target, message instanceof byte[] bytes ? bytes : Codecs.toJson(message), true));
+    }
+
+    boolean replied()
+    {
+        return reply != null;
     }
 
     public void setTimer(final String name, final Duration delay, final Object message)

@@ -386,6 +386,7 @@ public final class TestCluster implements AutoCloseable
             .dataDir(root.resolve(nodeId(index)))
             .gossipPort(gossipPort)
             .aeronPort(freeUdpPort())
+            .httpPort(RookeryNode.Context.freePort())
             .partitionLoops(1)
             .httpThreads(2);
         customizer.accept(ctx);

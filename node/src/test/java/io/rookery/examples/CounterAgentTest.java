@@ -107,5 +107,10 @@ class CounterAgentTest
         {
             timers.add("cancel " + name);
         }
+
+        public void ask(final AgentId target, final Object message)
+        {
+            send(target, message);
+        }
     }
 }

@@ -93,7 +93,7 @@ class ClusterIT
         cluster.await("forwarded increment applied", Duration.ofSeconds(30),
             () -> readState(any, finalTarget).contains("\"state\":5"));
         assertThat(inboundRequests(targetLeader, sourceLeader.nodeId()))
-            .as("request frames from %s received by %s", sourceLeader.nodeId(), targetLeader.nodeId())
+            .as("agent message frames from %s received by %s", sourceLeader.nodeId(), targetLeader.nodeId())
             .isGreaterThan(framesBefore);
         assertThat(targetLeader.transportCounters().framesReceived()).isGreaterThan(receivedBefore);
     }
@@ -127,7 +127,7 @@ class ClusterIT
         assertThat(refused.statusCode()).isEqualTo(422);
         assertThat(refused.body()).contains("unknown op 'explode'");
 
-        final HttpResponse<String> badPath = post(endpoint, "/agents/counter", "{}");
+        final HttpResponse<String> badPath = post(endpoint, "/agents/counter/a/b", "{}");
         assertThat(badPath.statusCode()).isEqualTo(400);
 
         try (Socket socket = new Socket("127.0.0.1", Integer.parseInt(endpoint.substring(endpoint.indexOf(':') + 1))))
@@ -170,7 +170,7 @@ class ClusterIT
 
     private static double inboundRequests(final RookeryNode node, final String fromNode)
     {
-        return node.metrics().inboundFrames.labelValues(fromNode, "request").get();
+        return node.metrics().inboundFrames.labelValues(fromNode, "agent_message").get();
     }
 
     private static String readState(final RookeryNode node, final AgentId id)

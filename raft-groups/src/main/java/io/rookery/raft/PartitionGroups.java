@@ -475,8 +475,11 @@ public final class PartitionGroups implements AutoCloseable
         final RaftPeer target = RaftPeer.newBuilder().setId(nodeId).setAddress(address).build();
         try (RaftClient client = adminClient(target, partition))
         {
+            // Recover rather than format: a directory left by an earlier membership of this group
+            // holds a prefix of the same committed history, which Raft catches up (by log or
+            // snapshot) like any lagging replica.
             final RaftClientReply reply = client.getGroupManagementApi(target.getId())
-                .add(RaftGroup.valueOf(groupIds[partition], peers(peers)));
+                .add(RaftGroup.valueOf(groupIds[partition], peers(peers)), false);
             if (!reply.isSuccess() && !String.valueOf(reply.getException()).contains("already exists"))
             {
                 throw new IOException("creating the replica of partition " + partition + " on " + nodeId +

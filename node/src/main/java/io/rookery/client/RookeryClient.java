@@ -1,0 +1,200 @@
+package io.rookery.client;
+
+import java.io.IOException;
+import java.net.URI;
+import java.net.URLEncoder;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.atomic.AtomicInteger;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.rookery.api.Codecs;
+
+/**
+ * Talks to a Rookery cluster from outside, over HTTP, through any of its nodes: each request goes
+ * to the next node in turn, and to the one after when a node cannot be reached. The node that
+ * receives a request forwards it to the leader of the agent's partition.
+ * <p>
+ * Asks and tells wait for the agent's turn to commit. A request that fails with a retryable
+ * {@link RookeryException} may or may not have taken effect; send it again with the same
+ * idempotency key to have it applied once.
+ */
+public final class RookeryClient implements AutoCloseable
+{
+    private final List<String> endpoints;
+    private final HttpClient http;
+    private final Duration timeout;
+    private final AtomicInteger next = new AtomicInteger();
+
+    private RookeryClient(final List<String> endpoints, final Duration timeout)
+    {
+        if (endpoints.isEmpty())
+        {
+            throw new IllegalArgumentException("at least one node endpoint (host:port) is needed");
+        }
+        this.endpoints = List.copyOf(endpoints);
+        this.timeout = timeout;
+        this.http = HttpClient.newBuilder()
+            .version(HttpClient.Version.HTTP_1_1)
+            .connectTimeout(Duration.ofSeconds(2))
+            .build();
+    }
+
+    /**
+     * @param endpoints HTTP {@code host:port} of one or more nodes.
+     * @return a client with a 15 s request timeout.
+     */
+    public static RookeryClient connect(final String... endpoints)
+    {
+        return new RookeryClient(List.of(endpoints), Duration.ofSeconds(15));
+    }
+
+    /**
+     * @param endpoints HTTP {@code host:port} of one or more nodes.
+     * @param timeout   per request.
+     * @return a client.
+     */
+    public static RookeryClient connect(final List<String> endpoints, final Duration timeout)
+    {
+        return new RookeryClient(endpoints, timeout);
+    }
+
+    /**
+     * Sends a message to an agent and returns its reply.
+     *
+     * @param type    agent type.
+     * @param key     agent key.
+     * @param message JSON message.
+     * @return the reply (JSON).
+     */
+    public CompletableFuture<String> ask(final String type, final String key, final String message)
+    {
+        return ask(type, key, message, null);
+    }
+
+    /**
+     * Sends a message to an agent and returns its reply; a retry with the same key returns the
+     * first reply and does not apply the message again.
+     *
+     * @param type           agent type.
+     * @param key            agent key.
+     * @param message        JSON message.
+     * @param idempotencyKey identifies the request across retries, or null.
+     * @return the reply (JSON).
+     */
+    public CompletableFuture<String> ask(
+        final String type, final String key, final String message, final String idempotencyKey)
+    {
+        return send(agentPath(type, key), message, idempotencyKey);
+    }
+
+    /**
+     * Delivers a message to an agent and completes once its turn committed, without its reply.
+     *
+     * @param type    agent type.
+     * @param key     agent key.
+     * @param message JSON message.
+     * @return completes when delivered.
+     */
+    public CompletableFuture<Void> tell(final String type, final String key, final String message)
+    {
+        return send(agentPath(type, key) + "?mode=tell", message, null).thenApply(body -> null);
+    }
+
+    /**
+     * Reads an agent's committed state (linearizable).
+     *
+     * @param type agent type.
+     * @param key  agent key.
+     * @return the state as JSON.
+     */
+    public CompletableFuture<JsonNode> state(final String type, final String key)
+    {
+        return call(HttpRequest.newBuilder().GET(), agentPath(type, key), null, 0)
+            .thenApply(body -> Codecs.parseJson(body.getBytes(StandardCharsets.UTF_8)).get("state"));
+    }
+
+    /**
+     * Delivers a message to every existing agent of a type.
+     *
+     * @param type    agent type.
+     * @param message JSON message.
+     * @return how many agents it was delivered to.
+     */
+    public CompletableFuture<Long> broadcast(final String type, final String message)
+    {
+        return send("/agents/" + URLEncoder.encode(type, StandardCharsets.UTF_8), message, null)
+            .thenApply(body -> Codecs.parseJson(body.getBytes(StandardCharsets.UTF_8)).get("delivered").asLong());
+    }
+
+    public void close()
+    {
+        // The JDK client has no close before Java 21; its threads are daemons.
+    }
+
+    private CompletableFuture<String> send(final String path, final String message, final String idempotencyKey)
+    {
+        final HttpRequest.Builder builder = HttpRequest.newBuilder()
+            .header("Content-Type", "application/json")
+            .POST(HttpRequest.BodyPublishers.ofString(message));
+        if (idempotencyKey != null)
+        {
+            builder.header("Idempotency-Key", idempotencyKey);
+        }
+        return call(builder, path, idempotencyKey, 0);
+    }
+
+    private CompletableFuture<String> call(
+        final HttpRequest.Builder builder, final String path, final String idempotencyKey, final int attempt)
+    {
+        final String endpoint = endpoints.get(Math.floorMod(next.getAndIncrement(), endpoints.size()));
+        final HttpRequest request = builder.copy().uri(URI.create("http://" + endpoint + path)).timeout(timeout)
+            .build();
+        return http.sendAsync(request, HttpResponse.BodyHandlers.ofString())
+            .handle((response, ex) ->
+            {
+                if (ex != null)
+                {
+                    final Throwable cause = ex instanceof CompletionException ? ex.getCause() : ex;
+                    if (cause instanceof IOException && attempt + 1 < endpoints.size())
+                    {
+                        // The node could not be reached, so the request never started: try the next.
+                        return call(builder, path, idempotencyKey, attempt + 1);
+                    }
+                    return CompletableFuture.<String>failedFuture(
+                        new RookeryException(0, "UNREACHABLE", String.valueOf(cause)));
+                }
+                if (response.statusCode() / 100 == 2)
+                {
+                    return CompletableFuture.completedFuture(response.body());
+                }
+                String status = "HTTP_" + response.statusCode();
+                String text = response.body();
+                try
+                {
+                    final JsonNode error = Codecs.parseJson(response.body().getBytes(StandardCharsets.UTF_8));
+                    status = error.path("status").asText(status);
+                    text = error.path("error").asText(text);
+                }
+                catch (final RuntimeException notJson)
+                {
+                    // keep the raw body
+                }
+                return CompletableFuture.<String>failedFuture(
+                    new RookeryException(response.statusCode(), status, text));
+            })
+            .thenCompose(f -> f);
+    }
+
+    private static String agentPath(final String type, final String key)
+    {
+        return "/agents/" + URLEncoder.encode(type, StandardCharsets.UTF_8) + "/" +
+            URLEncoder.encode(key, StandardCharsets.UTF_8).replace("+", "%20");
+    }
+}

@@ -1,0 +1,251 @@
+package io.rookery.node;
+
+import java.util.HashMap;
+import java.util.Iterator;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.function.Consumer;
+
+import io.rookery.api.AgentId;
+import io.rookery.raft.LogEntry;
+import io.rookery.storage.NodeStore;
+
+/**
+ * Exactly-once messaging state of one partition while its node leads it: the outbox of durable
+ * messages this partition sent (per target partition: next sequence, messages not yet
+ * acknowledged) and the inbox high-water marks of the partitions that send to it.
+ * <p>
+ * Everything here mirrors keys of the partition's range and changes only together with them in
+ * the same log entry; on any doubt (leadership change, failed entry) it is dropped and
+ * {@link #load() reloaded} from the committed store. Driven by the partition loop's thread only.
+ */
+final class PartitionMessaging
+{
+    /**
+     * Messages to one target partition.
+     */
+    static final class Outbox
+    {
+        long nextSequence = 1;
+        long lastSendNs;
+        final TreeMap<Long, OutboxMessage> unacked = new TreeMap<>();
+    }
+
+    /**
+     * What this partition consumed from one source partition.
+     */
+    static final class Inbox
+    {
+        long accepted;
+        long committed;
+        long highestSourceTerm = -1;
+    }
+
+    /**
+     * What to do with an incoming durable message.
+     */
+    enum Acceptance
+    {
+        /** The next one in sequence: run it as a turn. */
+        ACCEPT,
+        /** Consumed and committed before: acknowledge again, do not run. */
+        DUPLICATE,
+        /** Consumed, its turn not committed yet: the acknowledgement follows the commit. */
+        PENDING,
+        /** An earlier message is missing: drop it, the source resends in order. */
+        GAP,
+        /** From a leader of the source partition older than one already heard from. */
+        STALE
+    }
+
+    private final int partition;
+    private final NodeStore store;
+    private final Map<Integer, Outbox> outboxes = new TreeMap<>();
+    private final Map<Integer, Inbox> inboxes = new HashMap<>();
+    private int unackedTotal;
+
+    PartitionMessaging(final int partition, final NodeStore store)
+    {
+        this.partition = partition;
+        this.store = store;
+    }
+
+    void clear()
+    {
+        outboxes.clear();
+        inboxes.clear();
+        unackedTotal = 0;
+    }
+
+    /**
+     * Rebuilds the outbox from the committed store; every unacknowledged message will be resent.
+     */
+    void load()
+    {
+        clear();
+        store.scan(partition, new byte[] {KeySpaces.OUTBOX_NEXT}, (key, value) ->
+        {
+            final int target = ((key[1] & 0xFF) << 8) | (key[2] & 0xFF);
+            outbox(target).nextSequence = KeySpaces.u64(value);
+            return true;
+        });
+        store.scan(partition, new byte[] {KeySpaces.OUTBOX}, (key, value) ->
+        {
+            final int target = ((key[1] & 0xFF) << 8) | (key[2] & 0xFF);
+            final long sequence = java.nio.ByteBuffer.wrap(key, 3, 8).getLong();
+            outbox(target).unacked.put(sequence, OutboxMessage.decode(target, sequence, value));
+            unackedTotal++;
+            return true;
+        });
+    }
+
+    int unackedTotal()
+    {
+        return unackedTotal;
+    }
+
+    /**
+     * Adds a message to the outbox, its write to the entry being built.
+     */
+    OutboxMessage append(
+        final LogEntry entry,
+        final AgentId sender,
+        final AgentId target,
+        final int targetPartition,
+        final boolean expectsReply,
+        final byte[] payload)
+    {
+        final Outbox outbox = outbox(targetPartition);
+        final long sequence = outbox.nextSequence++;
+        final OutboxMessage message =
+            new OutboxMessage(targetPartition, sequence, sender, target, expectsReply, payload);
+        outbox.unacked.put(sequence, message);
+        unackedTotal++;
+        entry.put(KeySpaces.outboxKey(targetPartition, sequence), message.encode());
+        entry.put(KeySpaces.outboxNextKey(targetPartition), KeySpaces.u64(outbox.nextSequence));
+        return message;
+    }
+
+    void sent(final OutboxMessage message, final long nowNs)
+    {
+        outbox(message.targetPartition).lastSendNs = nowNs;
+    }
+
+    /**
+     * Drops acknowledged messages, their deletes going into the entry being built.
+     *
+     * @return how many were acknowledged by this ack.
+     */
+    int acknowledge(final int targetPartition, final long sequence, final LogEntry entry)
+    {
+        final Outbox outbox = outboxes.get(targetPartition);
+        if (outbox == null)
+        {
+            return 0;
+        }
+        int acked = 0;
+        final Iterator<OutboxMessage> it = outbox.unacked.headMap(sequence, true).values().iterator();
+        while (it.hasNext())
+        {
+            final OutboxMessage message = it.next();
+            if (!message.committed)
+            {
+                break;
+            }
+            it.remove();
+            entry.delete(KeySpaces.outboxKey(targetPartition, message.sequence));
+            acked++;
+        }
+        unackedTotal -= acked;
+        return acked;
+    }
+
+    /**
+     * Calls {@code resend} with the oldest committed unacknowledged messages of every target that
+     * has not been sent to for {@code afterNs}, in sequence order.
+     */
+    int resendDue(final long nowNs, final long afterNs, final int maxPerTarget, final Consumer<OutboxMessage> resend)
+    {
+        int resent = 0;
+        for (final Outbox outbox : outboxes.values())
+        {
+            if (outbox.unacked.isEmpty() || nowNs - outbox.lastSendNs < afterNs)
+            {
+                continue;
+            }
+            int count = 0;
+            for (final OutboxMessage message : outbox.unacked.values())
+            {
+                if (!message.committed || count++ >= maxPerTarget)
+                {
+                    break;
+                }
+                resend.accept(message);
+                resent++;
+            }
+            outbox.lastSendNs = nowNs;
+        }
+        return resent;
+    }
+
+    /**
+     * Decides what to do with a durable message from another (or this) partition.
+     */
+    Acceptance accept(final int source, final long sequence, final long sourceTerm)
+    {
+        final Inbox inbox = inbox(source);
+        if (sourceTerm >= 0 && sourceTerm < inbox.highestSourceTerm)
+        {
+            return Acceptance.STALE;
+        }
+        inbox.highestSourceTerm = Math.max(inbox.highestSourceTerm, sourceTerm);
+        if (sequence <= inbox.committed)
+        {
+            return Acceptance.DUPLICATE;
+        }
+        if (sequence <= inbox.accepted)
+        {
+            return Acceptance.PENDING;
+        }
+        return sequence == inbox.accepted + 1 ? Acceptance.ACCEPT : Acceptance.GAP;
+    }
+
+    /**
+     * Records the consumption of an accepted message, its write going into the entry being built.
+     */
+    void consumed(final int source, final long sequence, final LogEntry entry)
+    {
+        inbox(source).accepted = sequence;
+        entry.put(KeySpaces.inboxKey(source), KeySpaces.u64(sequence));
+    }
+
+    void committedConsumption(final int source, final long sequence)
+    {
+        final Inbox inbox = inbox(source);
+        inbox.committed = Math.max(inbox.committed, sequence);
+    }
+
+    long committedConsumption(final int source)
+    {
+        return inbox(source).committed;
+    }
+
+    private Inbox inbox(final int source)
+    {
+        Inbox inbox = inboxes.get(source);
+        if (inbox == null)
+        {
+            inbox = new Inbox();
+            final byte[] stored = store.get(partition, KeySpaces.inboxKey(source));
+            inbox.committed = stored == null ? 0 : KeySpaces.u64(stored);
+            inbox.accepted = inbox.committed;
+            inboxes.put(source, inbox);
+        }
+        return inbox;
+    }
+
+    private Outbox outbox(final int target)
+    {
+        return outboxes.computeIfAbsent(target, t -> new Outbox());
+    }
+}

@@ -1,0 +1,143 @@
+package io.rookery.node;
+
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+
+import io.rookery.api.AgentId;
+import io.rookery.api.Codecs;
+import io.rookery.client.RookeryClient;
+import io.rookery.client.RookeryException;
+import io.rookery.testing.TestCluster;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+/**
+ * The agent API as users reach it from outside: idempotent retries, tells, broadcast, and a full
+ * mailbox refused with a clear error while the node keeps serving.
+ */
+@Timeout(240)
+class AgentApiIT
+{
+    private static final HttpClient HTTP = HttpClient.newHttpClient();
+    private static TestCluster cluster;
+    private static RookeryClient client;
+
+    @BeforeAll
+    static void start()
+    {
+        cluster = TestCluster.start(3, ctx -> ctx.maxParkedPerPartition(20).maxBatchTurns(1));
+        cluster.awaitAllPartitionsLed(Duration.ofSeconds(60));
+        client = RookeryClient.connect(cluster.running().stream().map(RookeryNode::httpEndpoint).toList(),
+            Duration.ofSeconds(10));
+    }
+
+    @AfterAll
+    static void stop()
+    {
+        if (cluster != null)
+        {
+            cluster.close();
+        }
+    }
+
+    @Test
+    void aRetriedRequestWithTheSameIdempotencyKeyGetsTheFirstReplyAndAppliesOnce()
+    {
+        final String first = client.ask("counter", "idem", "{\"op\":\"increment\",\"by\":5}", "key-1").join();
+        final String retry = client.ask("counter", "idem", "{\"op\":\"increment\",\"by\":5}", "key-1").join();
+        assertThat(retry).isEqualTo(first).contains("\"value\":5");
+        final String other = client.ask("counter", "idem", "{\"op\":\"increment\",\"by\":5}", "key-2").join();
+        assertThat(other).contains("\"value\":10");
+        assertThat(client.state("counter", "idem").join().asLong()).isEqualTo(10);
+    }
+
+    @Test
+    void tellsAreAcknowledgedOnceCommittedWithoutAReply() throws Exception
+    {
+        client.tell("counter", "told", "{\"op\":\"increment\",\"by\":3}").join();
+        assertThat(client.state("counter", "told").join().asLong()).isEqualTo(3);
+        final HttpResponse<String> raw = HTTP.send(HttpRequest.newBuilder(
+                URI.create("http://" + cluster.node(0).httpEndpoint() + "/agents/counter/told?mode=tell"))
+            .POST(HttpRequest.BodyPublishers.ofString("{\"op\":\"increment\"}")).build(),
+            HttpResponse.BodyHandlers.ofString());
+        assertThat(raw.statusCode()).isEqualTo(202);
+        assertThat(raw.body()).isEmpty();
+    }
+
+    @Test
+    void aBroadcastReachesEveryExistingAgentOfTheType()
+    {
+        for (int i = 0; i < 20; i++)
+        {
+            client.ask("account", "bc-" + i, "{\"op\":\"deposit\",\"amount\":10}", "bc-deposit-" + i).join();
+        }
+        final long delivered = client.broadcast("account", "{\"op\":\"deposit\",\"amount\":1}").join();
+        assertThat(delivered).isGreaterThanOrEqualTo(20);
+        cluster.await("every account got the broadcast deposit", Duration.ofSeconds(30), () ->
+        {
+            for (int i = 0; i < 20; i++)
+            {
+                if (client.state("account", "bc-" + i).join().get("balance").asLong() != 11)
+                {
+                    return false;
+                }
+            }
+            return true;
+        });
+    }
+
+    @Test
+    void aFullMailboxIsRefusedClearlyAndNothingAcknowledgedIsLost()
+    {
+        final AgentId hot = AgentId.of("counter", "hot");
+        final RookeryNode leader = cluster.servingLeader(cluster.node(0).partitionOf(hot));
+        final List<CompletableFuture<Response>> calls = new ArrayList<>();
+        for (int i = 0; i < 400; i++)
+        {
+            calls.add(leader.ask(hot, "{\"op\":\"increment\"}".getBytes(StandardCharsets.UTF_8)));
+        }
+        int ok = 0;
+        int overloaded = 0;
+        for (final CompletableFuture<Response> call : calls)
+        {
+            final Response response = call.join();
+            if (response.isOk())
+            {
+                ok++;
+            }
+            else
+            {
+                assertThat(response.status().name()).isIn("OVERLOADED", "UNAVAILABLE", "TIMEOUT");
+                if (response.status().name().equals("OVERLOADED"))
+                {
+                    overloaded++;
+                    assertThat(response.payloadText()).contains("messages waiting");
+                }
+            }
+        }
+        assertThat(overloaded).as("requests refused because the partition's mailbox was full").isGreaterThan(0);
+        final long value = Codecs.parseJson(leader.read(hot).join().payload()).get("state").asLong();
+        assertThat(value).isGreaterThanOrEqualTo(ok).isLessThanOrEqualTo(400);
+        assertThat(leader.ask(hot, "{\"op\":\"get\"}".getBytes(StandardCharsets.UTF_8)).join().isOk()).isTrue();
+    }
+
+    @Test
+    void anUnknownTypeIsAClearErrorToTheCaller()
+    {
+        assertThatThrownBy(() -> client.ask("nope", "x", "{}").join())
+            .hasCauseInstanceOf(RookeryException.class)
+            .hasMessageContaining("unknown agent type 'nope'");
+    }
+}
