@@ -13,6 +13,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+import java.util.function.IntFunction;
 
 import io.rookery.raft.Hashing;
 import io.rookery.testing.TestCluster;
@@ -31,7 +32,8 @@ public final class LocalCluster implements AutoCloseable
 
     private final Path dir;
     private final int basePort;
-    private final String host;
+    private final IntFunction<String> hosts;
+    private final IntFunction<List<String>> commandPrefixes;
     private final boolean deleteOnClose;
     private final List<String> jvmArgs;
     private final List<String> nodeArgs;
@@ -43,7 +45,8 @@ public final class LocalCluster implements AutoCloseable
     {
         this.dir = builder.dir;
         this.basePort = builder.basePort;
-        this.host = builder.host;
+        this.hosts = builder.hosts;
+        this.commandPrefixes = builder.commandPrefixes;
         this.deleteOnClose = builder.deleteOnClose;
         this.jvmArgs = List.copyOf(builder.jvmArgs);
         this.nodeArgs = List.copyOf(builder.nodeArgs);
@@ -101,7 +104,16 @@ public final class LocalCluster implements AutoCloseable
      */
     public String httpEndpoint(final int index)
     {
-        return host + ":" + port(index, 3);
+        return host(index) + ":" + port(index, 3);
+    }
+
+    /**
+     * @param index node index.
+     * @return the address the node binds.
+     */
+    public String host(final int index)
+    {
+        return hosts.apply(index);
     }
 
     /**
@@ -110,7 +122,7 @@ public final class LocalCluster implements AutoCloseable
      */
     public String gossipEndpoint(final int index)
     {
-        return host + ":" + port(index, 0);
+        return host(index) + ":" + port(index, 0);
     }
 
     /**
@@ -152,7 +164,7 @@ public final class LocalCluster implements AutoCloseable
         {
             throw new IllegalStateException(nodeId(index) + " is running");
         }
-        final List<String> command = new ArrayList<>();
+        final List<String> command = new ArrayList<>(commandPrefixes.apply(index));
         command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
         command.addAll(jvmArgs);
         command.add("-cp");
@@ -160,7 +172,7 @@ public final class LocalCluster implements AutoCloseable
         command.add(MAIN);
         command.add("node");
         command.add("--id=" + nodeId(index));
-        command.add("--host=" + host);
+        command.add("--host=" + host(index));
         command.add("--gossip-port=" + port(index, 0));
         command.add("--raft-port=" + port(index, 1));
         command.add("--aeron-port=" + port(index, 2));
@@ -362,7 +374,7 @@ public final class LocalCluster implements AutoCloseable
         final List<String> members = new ArrayList<>();
         for (int i = 0; i < size; i++)
         {
-            members.add(nodeId(i) + "@" + host + ":" + port(i, 0));
+            members.add(nodeId(i) + "@" + host(i) + ":" + port(i, 0));
         }
         return String.join(",", members);
     }
@@ -404,7 +416,8 @@ public final class LocalCluster implements AutoCloseable
     {
         private int nodes = 3;
         private int basePort = 7100;
-        private String host = "127.0.0.1";
+        private IntFunction<String> hosts = i -> "127.0.0.1";
+        private IntFunction<List<String>> commandPrefixes = i -> List.of();
         private Path dir;
         private boolean deleteOnClose = true;
         private final List<String> jvmArgs = new ArrayList<>(List.of(
@@ -440,7 +453,28 @@ public final class LocalCluster implements AutoCloseable
          */
         public Builder host(final String host)
         {
-            this.host = host;
+            this.hosts = i -> host;
+            return this;
+        }
+
+        /**
+         * @param hosts address of each node by index (for nodes in their own network namespaces).
+         * @return this.
+         */
+        public Builder hosts(final IntFunction<String> hosts)
+        {
+            this.hosts = hosts;
+            return this;
+        }
+
+        /**
+         * @param prefixes command run in front of each node's java command, by index (for example
+         *                 {@code ip netns exec rk-n1}).
+         * @return this.
+         */
+        public Builder commandPrefixes(final IntFunction<List<String>> prefixes)
+        {
+            this.commandPrefixes = prefixes;
             return this;
         }
 

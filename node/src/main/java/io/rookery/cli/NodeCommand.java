@@ -80,6 +80,14 @@ final class NodeCommand implements Callable<Integer>
         description = "Seconds a node may be gone before its replicas are replaced (default: ${DEFAULT-VALUE}).")
     long replaceAfterSeconds;
 
+    @Option(names = "--resend-after-ms", defaultValue = "1000",
+        description = "Resend unacknowledged durable messages after this long (default: ${DEFAULT-VALUE}).")
+    long resendAfterMs;
+
+    @Option(names = "--idempotency-retention-s", defaultValue = "600",
+        description = "Keep replies to requests with an Idempotency-Key this long (default: ${DEFAULT-VALUE}).")
+    long idempotencyRetentionSeconds;
+
     @Option(names = "--max-concurrent-moves", defaultValue = "2",
         description = "Replica moves allowed at once across the cluster (default: ${DEFAULT-VALUE}).")
     int maxConcurrentMoves;
@@ -106,6 +114,8 @@ final class NodeCommand implements Callable<Integer>
             .snapshotThreshold(snapshotThreshold)
             .replacementGrace(Duration.ofSeconds(replaceAfterSeconds))
             .maxConcurrentMoves(maxConcurrentMoves)
+            .resendAfter(Duration.ofMillis(resendAfterMs))
+            .idempotencyRetention(Duration.ofSeconds(idempotencyRetentionSeconds))
             .onStopped(() -> System.exit(0));
         if (loops > 0)
         {

@@ -1,6 +1,5 @@
 package io.rookery.client;
 
-import java.io.IOException;
 import java.net.URI;
 import java.net.URLEncoder;
 import java.net.http.HttpClient;
@@ -162,7 +161,7 @@ public final class RookeryClient implements AutoCloseable
                 if (ex != null)
                 {
                     final Throwable cause = ex instanceof CompletionException ? ex.getCause() : ex;
-                    if (cause instanceof IOException && attempt + 1 < endpoints.size())
+                    if (neverSent(cause) && attempt + 1 < endpoints.size())
                     {
                         // The node could not be reached, so the request never started: try the next.
                         return call(builder, path, idempotencyKey, attempt + 1);
@@ -190,6 +189,16 @@ public final class RookeryClient implements AutoCloseable
                     new RookeryException(response.statusCode(), status, text));
             })
             .thenCompose(f -> f);
+    }
+
+    /**
+     * Only a failure to connect proves the request was never sent; after a timeout or a broken
+     * connection it may have been applied, and retrying is the caller's decision.
+     */
+    private static boolean neverSent(final Throwable cause)
+    {
+        return cause instanceof java.net.ConnectException ||
+            cause instanceof java.net.http.HttpConnectTimeoutException;
     }
 
     private static String agentPath(final String type, final String key)

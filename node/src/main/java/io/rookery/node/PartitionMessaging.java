@@ -58,6 +58,8 @@ final class PartitionMessaging
         STALE
     }
 
+    private static final boolean SKIP_DEDUP = FaultInjection.enabled(FaultInjection.SKIP_INBOX_DEDUP);
+
     private final int partition;
     private final NodeStore store;
     private final Map<Integer, Outbox> outboxes = new TreeMap<>();
@@ -199,13 +201,17 @@ final class PartitionMessaging
             return Acceptance.STALE;
         }
         inbox.highestSourceTerm = Math.max(inbox.highestSourceTerm, sourceTerm);
-        if (sequence <= inbox.committed)
+        if (sequence <= inbox.committed && !SKIP_DEDUP)
         {
             return Acceptance.DUPLICATE;
         }
-        if (sequence <= inbox.accepted)
+        if (sequence <= inbox.accepted && !SKIP_DEDUP)
         {
             return Acceptance.PENDING;
+        }
+        if (SKIP_DEDUP && sequence <= inbox.accepted)
+        {
+            return Acceptance.ACCEPT;
         }
         return sequence == inbox.accepted + 1 ? Acceptance.ACCEPT : Acceptance.GAP;
     }
@@ -215,8 +221,9 @@ final class PartitionMessaging
      */
     void consumed(final int source, final long sequence, final LogEntry entry)
     {
-        inbox(source).accepted = sequence;
-        entry.put(KeySpaces.inboxKey(source), KeySpaces.u64(sequence));
+        final Inbox inbox = inbox(source);
+        inbox.accepted = Math.max(inbox.accepted, sequence);
+        entry.put(KeySpaces.inboxKey(source), KeySpaces.u64(inbox.accepted));
     }
 
     void committedConsumption(final int source, final long sequence)

@@ -1,0 +1,323 @@
+package io.rookery.chaos;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.concurrent.TimeUnit;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.rookery.api.Codecs;
+import io.rookery.cli.LocalCluster;
+import io.rookery.client.RookeryClient;
+
+/**
+ * The cluster under test: real node processes (one per network namespace when possible) and the
+ * handles the nemesis needs to hurt them.
+ */
+public final class ChaosCluster implements AutoCloseable
+{
+    private final NetworkLab lab;
+    private final LocalCluster cluster;
+    private final java.net.http.HttpClient http = java.net.http.HttpClient.newBuilder()
+        .connectTimeout(Duration.ofSeconds(1)).build();
+
+    /**
+     * @param lab       the network.
+     * @param nodes     number of nodes.
+     * @param basePort  first port.
+     * @param jvmArgs   extra JVM arguments of every node (fault injection).
+     * @param nodeArgs  extra node arguments.
+     * @param dir       data and log directory.
+     */
+    public ChaosCluster(final NetworkLab lab, final int nodes, final int basePort, final List<String> jvmArgs,
+        final List<String> nodeArgs, final Path dir)
+    {
+        this.lab = lab;
+        this.cluster = LocalCluster.builder()
+            .nodes(nodes)
+            .basePort(basePort)
+            .hosts(lab::address)
+            .commandPrefixes(lab::commandPrefix)
+            .jvmArgs(jvmArgs)
+            .nodeArgs(nodeArgs)
+            .directory(dir, false)
+            .build();
+    }
+
+    /**
+     * Starts every node and waits for readiness.
+     *
+     * @param timeout how long to wait.
+     */
+    public void start(final Duration timeout)
+    {
+        cluster.start();
+        cluster.awaitReady(timeout);
+    }
+
+    /** @return number of nodes. */
+    public int size()
+    {
+        return cluster.size();
+    }
+
+    /** @return the network. */
+    public NetworkLab lab()
+    {
+        return lab;
+    }
+
+    /**
+     * @param i node index.
+     * @return its id.
+     */
+    public String nodeId(final int i)
+    {
+        return cluster.nodeId(i);
+    }
+
+    /**
+     * @param nodeId a node id.
+     * @return its index.
+     */
+    public int indexOf(final String nodeId)
+    {
+        return Integer.parseInt(nodeId.substring(1)) - 1;
+    }
+
+    /** @return HTTP endpoints of all nodes. */
+    public List<String> endpoints()
+    {
+        final List<String> endpoints = new ArrayList<>();
+        for (int i = 0; i < size(); i++)
+        {
+            endpoints.add(cluster.httpEndpoint(i));
+        }
+        return endpoints;
+    }
+
+    /**
+     * @param timeout per request.
+     * @return a client over every node.
+     */
+    public RookeryClient client(final Duration timeout)
+    {
+        return RookeryClient.connect(endpoints(), timeout);
+    }
+
+    /**
+     * @param i node index.
+     * @return its process id, or -1 when stopped.
+     */
+    public long pid(final int i)
+    {
+        final Process process = cluster.process(i);
+        return process == null ? -1 : process.pid();
+    }
+
+    /**
+     * @param i node index.
+     * @return whether its process is alive.
+     */
+    public boolean alive(final int i)
+    {
+        return cluster.isRunning(i);
+    }
+
+    /**
+     * @param i node index.
+     * @return the process's exit code after a kill.
+     */
+    public String kill9(final int i)
+    {
+        final Process process = cluster.process(i);
+        if (process == null)
+        {
+            return "already stopped";
+        }
+        final long pid = process.pid();
+        signal(pid, "KILL");
+        try
+        {
+            process.waitFor(10, TimeUnit.SECONDS);
+        }
+        catch (final InterruptedException ex)
+        {
+            Thread.currentThread().interrupt();
+        }
+        final String evidence = "pid " + pid + " exited with " + (process.isAlive() ? "(still alive!)" :
+            String.valueOf(process.exitValue()));
+        cluster.killNode(i);
+        return evidence;
+    }
+
+    /**
+     * @param i node index.
+     * @return evidence the process is stopped.
+     */
+    public String pause(final int i)
+    {
+        final long pid = pid(i);
+        signal(pid, "STOP");
+        return "pid " + pid + " " + processState(pid);
+    }
+
+    /**
+     * @param i node index.
+     * @return evidence the process runs again.
+     */
+    public String resume(final int i)
+    {
+        final long pid = pid(i);
+        signal(pid, "CONT");
+        return "pid " + pid + " " + processState(pid);
+    }
+
+    /**
+     * Starts a stopped node again.
+     *
+     * @param i       node index.
+     * @param timeout how long to wait for it to be ready.
+     * @return evidence (new pid, time to ready).
+     */
+    public String restart(final int i, final Duration timeout)
+    {
+        final long start = System.nanoTime();
+        cluster.startNode(i);
+        final long deadline = start + timeout.toNanos();
+        while (System.nanoTime() < deadline && !cluster.isReady(i))
+        {
+            sleep(200);
+        }
+        return "restarted as pid " + pid(i) + (cluster.isReady(i) ?
+            ", ready after " + (System.nanoTime() - start) / 1_000_000 + " ms" : ", NOT ready within " + timeout);
+    }
+
+    /**
+     * @return partition to leader node id as the cluster reports it (any reachable node).
+     */
+    public Map<Integer, String> leaders()
+    {
+        final Map<Integer, String> leaders = new TreeMap<>();
+        for (final String endpoint : endpoints())
+        {
+            try
+            {
+                final JsonNode view = Codecs.parseJson(http.send(java.net.http.HttpRequest.newBuilder(
+                        java.net.URI.create("http://" + endpoint + "/cluster?scope=local"))
+                    .timeout(Duration.ofSeconds(2)).build(), java.net.http.HttpResponse.BodyHandlers.ofByteArray())
+                    .body());
+                for (final JsonNode p : view.get("partitions"))
+                {
+                    if ("LEADER".equals(p.get("role").asText()))
+                    {
+                        leaders.put(p.get("partition").asInt(), view.get("node").asText());
+                    }
+                }
+            }
+            catch (final IOException | RuntimeException ex)
+            {
+                // unreachable node: its partitions are reported by others or not at all
+            }
+            catch (final InterruptedException ex)
+            {
+                Thread.currentThread().interrupt();
+            }
+        }
+        return leaders;
+    }
+
+    /**
+     * @param i node index.
+     * @return the tail of its log.
+     */
+    public String logTail(final int i)
+    {
+        return LocalCluster.tail(cluster.logFile(i), 40);
+    }
+
+    /**
+     * Stops every node (continuing paused ones first) and keeps the logs.
+     */
+    public void close()
+    {
+        for (int i = 0; i < size(); i++)
+        {
+            if (alive(i))
+            {
+                signal(pid(i), "CONT");
+            }
+        }
+        cluster.close();
+    }
+
+    /**
+     * @return every node's log, for the results folder.
+     */
+    public Map<String, Path> logs()
+    {
+        final Map<String, Path> logs = new TreeMap<>();
+        for (int i = 0; i < size(); i++)
+        {
+            logs.put(nodeId(i), cluster.logFile(i));
+        }
+        return logs;
+    }
+
+    private static String processState(final long pid)
+    {
+        try
+        {
+            for (final String line : Files.readAllLines(Path.of("/proc/" + pid + "/status"), StandardCharsets.UTF_8))
+            {
+                if (line.startsWith("State:"))
+                {
+                    return line.trim();
+                }
+            }
+            return "(no state)";
+        }
+        catch (final IOException ex)
+        {
+            return "(gone)";
+        }
+    }
+
+    private static void signal(final long pid, final String signal)
+    {
+        if (pid <= 0)
+        {
+            return;
+        }
+        try
+        {
+            new ProcessBuilder("kill", "-" + signal, Long.toString(pid)).start().waitFor(10, TimeUnit.SECONDS);
+        }
+        catch (final IOException ex)
+        {
+            throw new IllegalStateException("cannot signal " + pid, ex);
+        }
+        catch (final InterruptedException ex)
+        {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    static void sleep(final long millis)
+    {
+        try
+        {
+            Thread.sleep(millis);
+        }
+        catch (final InterruptedException ex)
+        {
+            Thread.currentThread().interrupt();
+        }
+    }
+}

@@ -1,0 +1,440 @@
+package io.rookery.chaos.nemesis;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.function.BiFunction;
+
+import io.rookery.chaos.ChaosCluster;
+
+/**
+ * The fault catalogue of the nemesis. Every fault heals itself: killed nodes are restarted,
+ * paused ones continued, network rules flushed.
+ */
+public final class Faults
+{
+    /** Raft's election timeout is 1-2 s: a pause of 0.8 s should not cost a leadership. */
+    static final Duration SHORT_PAUSE = Duration.ofMillis(800);
+    /** Longer than the election timeout and than gossip's suspicion timeout (~4 s). */
+    static final Duration LONG_PAUSE = Duration.ofSeconds(7);
+    static final Duration RESTART_TIMEOUT = Duration.ofSeconds(90);
+
+    private Faults()
+    {
+    }
+
+    /**
+     * @param name a fault name.
+     * @param hold how long to hold it.
+     * @return the fault.
+     */
+    public static Fault byName(final String name, final Duration hold)
+    {
+        final BiFunction<String, Duration, Fault> factory = CATALOGUE.get(name);
+        if (factory == null)
+        {
+            throw new IllegalArgumentException("unknown fault '" + name + "'; known: " + CATALOGUE.keySet());
+        }
+        return factory.apply(name, hold);
+    }
+
+    /** @return every fault name. */
+    public static List<String> names()
+    {
+        return List.copyOf(CATALOGUE.keySet());
+    }
+
+    private static final Map<String, BiFunction<String, Duration, Fault>> CATALOGUE = new java.util.LinkedHashMap<>();
+
+    static
+    {
+        CATALOGUE.put("kill-node", (n, d) -> new Kill(n, d, Target.RANDOM, 1));
+        CATALOGUE.put("kill-leader", (n, d) -> new Kill(n, d, Target.BUSIEST_LEADER, 1));
+        CATALOGUE.put("kill-minority", (n, d) -> new Kill(n, d, Target.RANDOM, 2));
+        CATALOGUE.put("pause-short", (n, d) -> new Pause(n, SHORT_PAUSE));
+        CATALOGUE.put("pause-long", (n, d) -> new Pause(n, LONG_PAUSE));
+        CATALOGUE.put("isolate-node", (n, d) -> new Partition(n, d, Shape.ISOLATE_ONE));
+        CATALOGUE.put("isolate-leaders", (n, d) -> new Partition(n, d, Shape.ISOLATE_LEADERS));
+        CATALOGUE.put("halves", (n, d) -> new Partition(n, d, Shape.HALVES));
+        CATALOGUE.put("bridge", (n, d) -> new Partition(n, d, Shape.BRIDGE));
+        CATALOGUE.put("one-way-loss", (n, d) -> new Partition(n, d, Shape.ONE_WAY));
+        CATALOGUE.put("packet-loss", (n, d) -> new Partition(n, d, Shape.RANDOM_LOSS));
+        CATALOGUE.put("delay", (n, d) -> new Netem(n, d, "delay 60ms 20ms"));
+        CATALOGUE.put("reorder", (n, d) -> new Netem(n, d, "delay 10ms reorder 25% 50%"));
+        CATALOGUE.put("restart-all", (n, d) -> new RestartAll(n));
+    }
+
+    private enum Target
+    {
+        RANDOM, BUSIEST_LEADER
+    }
+
+    private enum Shape
+    {
+        ISOLATE_ONE, ISOLATE_LEADERS, HALVES, BRIDGE, ONE_WAY, RANDOM_LOSS
+    }
+
+    private static final class Kill implements Fault
+    {
+        private final String name;
+        private final Duration hold;
+        private final Target target;
+        private final int count;
+        private final List<Integer> killed = new ArrayList<>();
+
+        Kill(final String name, final Duration hold, final Target target, final int count)
+        {
+            this.name = name;
+            this.hold = hold;
+            this.target = target;
+            this.count = count;
+        }
+
+        public String name()
+        {
+            return name;
+        }
+
+        public Duration duration()
+        {
+            return hold;
+        }
+
+        public String inject(final ChaosCluster cluster, final Random random)
+        {
+            killed.clear();
+            final StringBuilder evidence = new StringBuilder();
+            if (target == Target.BUSIEST_LEADER)
+            {
+                final Map<Integer, String> leaders = cluster.leaders();
+                final Map<String, Integer> led = new HashMap<>();
+                leaders.values().forEach(id -> led.merge(id, 1, Integer::sum));
+                final String busiest = led.entrySet().stream().max(Map.Entry.comparingByValue())
+                    .map(Map.Entry::getKey).orElse(cluster.nodeId(random.nextInt(cluster.size())));
+                killed.add(cluster.indexOf(busiest));
+                evidence.append(busiest).append(" led ").append(led.getOrDefault(busiest, 0))
+                    .append(" partitions; ");
+            }
+            else
+            {
+                final List<Integer> all = new ArrayList<>();
+                for (int i = 0; i < cluster.size(); i++)
+                {
+                    all.add(i);
+                }
+                Collections.shuffle(all, random);
+                killed.addAll(all.subList(0, count));
+            }
+            for (final int i : killed)
+            {
+                evidence.append("kill -9 ").append(cluster.nodeId(i)).append(": ").append(cluster.kill9(i))
+                    .append("; ");
+            }
+            return evidence.toString();
+        }
+
+        public String heal(final ChaosCluster cluster)
+        {
+            final StringBuilder evidence = new StringBuilder();
+            for (final int i : killed)
+            {
+                evidence.append(cluster.nodeId(i)).append(' ').append(cluster.restart(i, RESTART_TIMEOUT))
+                    .append("; ");
+            }
+            return evidence.toString();
+        }
+    }
+
+    private static final class Pause implements Fault
+    {
+        private final String name;
+        private final Duration hold;
+        private int paused;
+
+        Pause(final String name, final Duration hold)
+        {
+            this.name = name;
+            this.hold = hold;
+        }
+
+        public String name()
+        {
+            return name;
+        }
+
+        public Duration duration()
+        {
+            return hold;
+        }
+
+        public String inject(final ChaosCluster cluster, final Random random)
+        {
+            paused = random.nextInt(cluster.size());
+            return "SIGSTOP " + cluster.nodeId(paused) + " for " + hold.toMillis() + " ms: " + cluster.pause(paused);
+        }
+
+        public String heal(final ChaosCluster cluster)
+        {
+            return "SIGCONT " + cluster.nodeId(paused) + ": " + cluster.resume(paused);
+        }
+    }
+
+    private static final class Partition implements Fault
+    {
+        private final String name;
+        private final Duration hold;
+        private final Shape shape;
+        private final List<Integer> affected = new ArrayList<>();
+
+        Partition(final String name, final Duration hold, final Shape shape)
+        {
+            this.name = name;
+            this.hold = hold;
+            this.shape = shape;
+        }
+
+        public String name()
+        {
+            return name;
+        }
+
+        public Duration duration()
+        {
+            return hold;
+        }
+
+        public String unsupported(final ChaosCluster cluster)
+        {
+            return cluster.lab().canCutTraffic() ? null :
+                "traffic cannot be cut on loopback (" + cluster.lab().why() + ")";
+        }
+
+        public String inject(final ChaosCluster cluster, final Random random)
+        {
+            affected.clear();
+            final int n = cluster.size();
+            final List<Integer> order = new ArrayList<>();
+            for (int i = 0; i < n; i++)
+            {
+                order.add(i);
+            }
+            Collections.shuffle(order, random);
+            switch (shape)
+            {
+                case ISOLATE_ONE ->
+                {
+                    final int lonely = order.get(0);
+                    isolate(cluster, lonely, n);
+                    return cluster.nodeId(lonely) + " cut off from every other node";
+                }
+                case ISOLATE_LEADERS ->
+                {
+                    final Map<String, Integer> led = new HashMap<>();
+                    cluster.leaders().values().forEach(id -> led.merge(id, 1, Integer::sum));
+                    final List<String> busiest = led.entrySet().stream()
+                        .sorted(Map.Entry.<String, Integer>comparingByValue().reversed()).limit(2)
+                        .map(Map.Entry::getKey).toList();
+                    for (final String id : busiest)
+                    {
+                        isolate(cluster, cluster.indexOf(id), n);
+                    }
+                    return "leaders " + busiest + " (by partitions led " + led + ") each cut off from every node";
+                }
+                case HALVES ->
+                {
+                    final List<Integer> minority = order.subList(0, n / 2);
+                    final List<Integer> majority = order.subList(n / 2, n);
+                    cut(cluster, minority, majority);
+                    return "minority " + ids(cluster, minority) + " | majority " + ids(cluster, majority);
+                }
+                case BRIDGE ->
+                {
+                    final int bridge = order.get(0);
+                    final List<Integer> left = order.subList(1, 1 + (n - 1) / 2);
+                    final List<Integer> right = order.subList(1 + (n - 1) / 2, n);
+                    cut(cluster, left, right);
+                    return ids(cluster, left) + " | " + ids(cluster, right) + " with " + cluster.nodeId(bridge) +
+                        " seeing both";
+                }
+                case ONE_WAY ->
+                {
+                    final int deaf = order.get(0);
+                    for (int i = 0; i < n; i++)
+                    {
+                        if (i != deaf)
+                        {
+                            cluster.lab().dropFrom(deaf, i);
+                        }
+                    }
+                    affected.add(deaf);
+                    return cluster.nodeId(deaf) + " receives nothing from the others but can still send";
+                }
+                case RANDOM_LOSS ->
+                {
+                    final int lossy = order.get(0);
+                    cluster.lab().loss(lossy, 0.3);
+                    affected.add(lossy);
+                    return cluster.nodeId(lossy) + " drops 30% of what it receives";
+                }
+                default -> throw new IllegalStateException("shape " + shape);
+            }
+        }
+
+        public String heal(final ChaosCluster cluster)
+        {
+            final StringBuilder evidence = new StringBuilder("dropped packets: ");
+            for (final int i : affected)
+            {
+                evidence.append(cluster.nodeId(i)).append('=').append(cluster.lab().dropped(i)).append(' ');
+            }
+            cluster.lab().heal();
+            return evidence.append("; rules flushed").toString();
+        }
+
+        private void isolate(final ChaosCluster cluster, final int lonely, final int n)
+        {
+            for (int i = 0; i < n; i++)
+            {
+                if (i != lonely)
+                {
+                    cluster.lab().cut(lonely, i);
+                    remember(i);
+                }
+            }
+            remember(lonely);
+        }
+
+        private void cut(final ChaosCluster cluster, final List<Integer> a, final List<Integer> b)
+        {
+            for (final int i : a)
+            {
+                for (final int j : b)
+                {
+                    cluster.lab().cut(i, j);
+                }
+                remember(i);
+            }
+            b.forEach(this::remember);
+        }
+
+        private void remember(final int i)
+        {
+            if (!affected.contains(i))
+            {
+                affected.add(i);
+            }
+        }
+
+        private static String ids(final ChaosCluster cluster, final List<Integer> nodes)
+        {
+            return nodes.stream().map(cluster::nodeId).toList().toString();
+        }
+    }
+
+    private static final class RestartAll implements Fault
+    {
+        private final String name;
+
+        RestartAll(final String name)
+        {
+            this.name = name;
+        }
+
+        public String name()
+        {
+            return name;
+        }
+
+        public Duration duration()
+        {
+            return Duration.ZERO;
+        }
+
+        public String inject(final ChaosCluster cluster, final Random random)
+        {
+            final StringBuilder evidence = new StringBuilder();
+            for (int i = 0; i < cluster.size(); i++)
+            {
+                evidence.append("kill -9 ").append(cluster.nodeId(i)).append(": ").append(cluster.kill9(i))
+                    .append("; ");
+            }
+            return evidence.toString();
+        }
+
+        public String heal(final ChaosCluster cluster)
+        {
+            final List<Thread> starting = new ArrayList<>();
+            final String[] evidence = new String[cluster.size()];
+            for (int i = 0; i < cluster.size(); i++)
+            {
+                final int index = i;
+                final Thread thread = new Thread(() -> evidence[index] = cluster.nodeId(index) + " " +
+                    cluster.restart(index, RESTART_TIMEOUT));
+                thread.start();
+                starting.add(thread);
+            }
+            for (final Thread thread : starting)
+            {
+                try
+                {
+                    thread.join();
+                }
+                catch (final InterruptedException ex)
+                {
+                    Thread.currentThread().interrupt();
+                }
+            }
+            return String.join("; ", evidence);
+        }
+    }
+
+    /**
+     * Delay or reordering with tc netem on one node, where the kernel has netem; reported as
+     * skipped where it has not (this project's reference machine does not).
+     */
+    private static final class Netem implements Fault
+    {
+        private final String name;
+        private final Duration hold;
+        private final String spec;
+        private int node;
+
+        Netem(final String name, final Duration hold, final String spec)
+        {
+            this.name = name;
+            this.hold = hold;
+            this.spec = spec;
+        }
+
+        public String name()
+        {
+            return name;
+        }
+
+        public String unsupported(final ChaosCluster cluster)
+        {
+            return cluster.lab().netem() ? null : "tc netem is not available in this kernel (" +
+                cluster.lab().mode() + " mode); no " + name + " injector";
+        }
+
+        public Duration duration()
+        {
+            return hold;
+        }
+
+        public String inject(final ChaosCluster cluster, final Random random)
+        {
+            node = random.nextInt(cluster.size());
+            return cluster.nodeId(node) + ": " + cluster.lab().netem(node, spec);
+        }
+
+        public String heal(final ChaosCluster cluster)
+        {
+            return cluster.nodeId(node) + ": " + cluster.lab().clearNetem(node);
+        }
+    }
+}
