@@ -165,6 +165,11 @@ public final class ChaosCluster implements AutoCloseable
     {
         final long pid = pid(i);
         signal(pid, "STOP");
+        final long deadline = System.nanoTime() + 2_000_000_000L;
+        while (!processState(pid).contains("stopped") && System.nanoTime() < deadline)
+        {
+            sleep(10);
+        }
         return "pid " + pid + " " + processState(pid);
     }
 

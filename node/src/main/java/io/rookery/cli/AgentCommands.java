@@ -40,6 +40,29 @@ final class AgentCommands
         }
     }
 
+    @Command(name = "tell", mixinStandardHelpOptions = true,
+        description = "Deliver a message to an agent; returns once its turn committed.")
+    static final class Tell implements Callable<Integer>
+    {
+        @Option(names = "--node", defaultValue = "127.0.0.1:7103", description = "HTTP endpoint of any node.")
+        String node;
+
+        @Parameters(index = "0", description = "Agent type.")
+        String type;
+
+        @Parameters(index = "1", description = "Agent key.")
+        String key;
+
+        @Parameters(index = "2", description = "Message (JSON).")
+        String message;
+
+        public Integer call()
+        {
+            return AgentCommands.call(() -> new Http(Duration.ofSeconds(15), null)
+                .post(node, Http.agentPath(type, key) + "?mode=tell", message));
+        }
+    }
+
     @Command(name = "state", mixinStandardHelpOptions = true, description = "Print an agent's committed state.")
     static final class State implements Callable<Integer>
     {
@@ -69,7 +92,7 @@ final class AgentCommands
         try
         {
             final Http.Reply reply = call.call();
-            if (reply.status() == 200)
+            if (reply.status() == 200 || reply.status() == 202)
             {
                 System.out.println(reply.body());
                 return 0;

@@ -47,6 +47,15 @@ final class DrainCommand implements Callable<Integer>
             System.err.println("no live member '" + nodeId + "' in the cluster seen by " + via);
             return Main.EXIT_USAGE;
         }
+        return drain(http, endpoint, nodeId, timeoutSeconds, stop);
+    }
+
+    /**
+     * Drains the node at an HTTP endpoint and waits until it holds no replica and no leadership.
+     */
+    static int drain(final Http http, final String endpoint, final String nodeId, final long timeoutSeconds,
+        final boolean stop) throws Exception
+    {
         http.post(endpoint, "/admin/drain", "");
         System.out.println("draining " + nodeId + " (" + endpoint + ")");
         final long deadlineNs = System.nanoTime() + Duration.ofSeconds(timeoutSeconds).toNanos();
@@ -79,6 +88,42 @@ final class DrainCommand implements Callable<Integer>
             System.out.println(nodeId + " is stopping");
         }
         return 0;
+    }
+
+    /**
+     * {@code rookery drain-local}: drain the node running on this host (for systemd's ExecStop and
+     * Kubernetes' preStop), found at {@code ROOKERY_HOST}:{@code ROOKERY_HTTP_PORT}.
+     */
+    @Command(name = "drain-local", mixinStandardHelpOptions = true,
+        description = "Drain the node on this host (endpoint from ROOKERY_HOST and ROOKERY_HTTP_PORT).")
+    static final class Local implements Callable<Integer>
+    {
+        @Option(names = "--endpoint", description = "HTTP endpoint of the node (default: from the environment).")
+        String endpoint;
+
+        @Option(names = "--stop", description = "Stop the node once it is drained.")
+        boolean stop;
+
+        @Option(names = "--timeout-s", defaultValue = "300", description = "Give up after this many seconds.")
+        long timeoutSeconds;
+
+        public Integer call() throws Exception
+        {
+            final String target = endpoint != null ? endpoint :
+                System.getenv().getOrDefault("ROOKERY_HOST", "127.0.0.1") + ":" +
+                System.getenv().getOrDefault("ROOKERY_HTTP_PORT", "7103");
+            final Http http = new Http(Duration.ofSeconds(10), null);
+            try
+            {
+                return drain(http, target, http.get(target, "/health").json().get("node").asText(), timeoutSeconds,
+                    stop);
+            }
+            catch (final java.io.IOException ex)
+            {
+                System.err.println("cannot reach " + target + ": " + ex.getMessage());
+                return Main.EXIT_USAGE;
+            }
+        }
     }
 
     private String endpointOf(final JsonNode cluster)

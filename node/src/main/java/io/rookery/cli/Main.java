@@ -19,6 +19,8 @@ import picocli.CommandLine.Command;
         DemoCommand.class,
         StatusCommand.class,
         DrainCommand.class,
+        DrainCommand.Local.class,
+        AgentCommands.Tell.class,
         AgentCommands.Ask.class,
         AgentCommands.State.class,
         CommandLine.HelpCommand.class
@@ -38,8 +40,32 @@ public final class Main implements Runnable
      */
     public static void main(final String[] args)
     {
-        final int code = new CommandLine(new Main()).execute(args);
-        System.exit(code);
+        System.exit(execute(args, System.getenv()));
+    }
+
+    /**
+     * Runs a command line with settings from flags, environment and config file.
+     *
+     * @param args        command line.
+     * @param environment environment variables.
+     * @return the exit code.
+     */
+    static int execute(final String[] args, final java.util.Map<String, String> environment)
+    {
+        final CommandLine commandLine = new CommandLine(new Main());
+        final CommandLine node = commandLine.getSubcommands().get("node");
+        try
+        {
+            final ConfigDefaults defaults = ConfigDefaults.load(args, environment);
+            defaults.validate(node.getCommandSpec());
+            node.setDefaultValueProvider(defaults);
+        }
+        catch (final IllegalArgumentException ex)
+        {
+            System.err.println("rookery: " + ex.getMessage());
+            return EXIT_USAGE;
+        }
+        return commandLine.execute(args);
     }
 
     public void run()

@@ -46,7 +46,10 @@ final class NodeCommand implements Callable<Integer>
     @Option(names = "--http-port", defaultValue = "0", description = "HTTP port.")
     int httpPort;
 
-    @Option(names = "--data-dir", required = true, description = "Data directory.")
+    @Option(names = "--config", description = "Config file (Java properties; keys are these option names).")
+    Path config;
+
+    @Option(names = "--data-dir", description = "Data directory (required).")
     Path dataDir;
 
     @Option(names = "--aeron-dir", description = "Aeron media driver directory (default under /dev/shm).")
@@ -94,6 +97,12 @@ final class NodeCommand implements Callable<Integer>
 
     public Integer call() throws Exception
     {
+        if (dataDir == null)
+        {
+            System.err.println(
+                "rookery: data-dir must be set (--data-dir, ROOKERY_DATA_DIR or data-dir in the config file)");
+            return Main.EXIT_USAGE;
+        }
         final RookeryNode.Context ctx = new RookeryNode.Context()
             .nodeId(id)
             .clusterId(clusterId)

@@ -51,6 +51,8 @@ final class HttpIngress implements AutoCloseable
         }
     }
 
+    private static final byte[] DASHBOARD = loadDashboard();
+
     private final RookeryNode node;
     private final AgentRuntime runtime;
     private final NodeMetrics metrics;
@@ -102,6 +104,14 @@ final class HttpIngress implements AutoCloseable
             if (path.startsWith("/agents/"))
             {
                 handleAgent(exchange, method, path);
+            }
+            else if ((path.equals("/") || path.equals("/dashboard")) && method.equals("GET"))
+            {
+                respond(exchange, "dashboard", 200, "text/html; charset=utf-8", DASHBOARD);
+            }
+            else if (path.startsWith("/lookup/") && method.equals("GET"))
+            {
+                handleLookup(exchange, path);
             }
             else if (path.equals("/cluster") && method.equals("GET"))
             {
@@ -262,6 +272,77 @@ final class HttpIngress implements AutoCloseable
             error(exchange, route, 400, Status.BAD_REQUEST.name(), "could not read the body: " + ex.getMessage());
             return null;
         }
+    }
+
+    private static byte[] loadDashboard()
+    {
+        try (InputStream in = HttpIngress.class.getResourceAsStream("dashboard.html"))
+        {
+            if (in == null)
+            {
+                throw new IllegalStateException("dashboard.html missing from the classpath");
+            }
+            return in.readAllBytes();
+        }
+        catch (final IOException ex)
+        {
+            throw new IllegalStateException("cannot load the dashboard", ex);
+        }
+    }
+
+    /**
+     * Where an agent lives and what it holds: partition, leader, replicas, committed state.
+     */
+    @SuppressWarnings("unchecked")
+    private void handleLookup(final HttpExchange exchange, final String path)
+    {
+        final String route = "lookup";
+        final String[] parts = path.substring("/lookup/".length()).split("/", -1);
+        final AgentId id;
+        try
+        {
+            if (parts.length != 2)
+            {
+                throw new IllegalArgumentException("expected /lookup/{type}/{key}");
+            }
+            id = new AgentId(decode(parts[0]), decode(parts[1]));
+        }
+        catch (final IllegalArgumentException ex)
+        {
+            error(exchange, route, 400, "BAD_REQUEST", ex.getMessage());
+            return;
+        }
+        if (runtime.registry().find(id.type()) == null)
+        {
+            error(exchange, route, 404, Status.UNKNOWN_TYPE.name(),
+                "unknown agent type '" + id.type() + "'; known: " + runtime.registry().names());
+            return;
+        }
+        final int partition = Partitioner.partition(id, runtime.partitionCount());
+        runtime.router().request(id, new byte[0], RequestKind.READ, null, runtime.limits().requestTimeout())
+            .whenCompleteAsync((response, ex) ->
+            {
+                final Map<String, Object> partitionView =
+                    ((List<Map<String, Object>>)node.clusterView().get("partitions")).get(partition);
+                final Map<String, Object> body = new LinkedHashMap<>();
+                body.put("type", id.type());
+                body.put("key", id.key());
+                body.put("partition", partition);
+                body.put("leader", partitionView.get("leader"));
+                body.put("term", partitionView.get("term"));
+                body.put("replicas", partitionView.get("replicas"));
+                if (response != null && response.isOk())
+                {
+                    final com.fasterxml.jackson.databind.JsonNode read = Codecs.parseJson(response.payload());
+                    body.put("exists", read.get("exists").asBoolean());
+                    body.put("state", read.get("state"));
+                }
+                else
+                {
+                    body.put("stateError", response == null ? String.valueOf(ex) : response.payloadText());
+                }
+                respond(exchange, route, 200, JSON, Codecs.toJson(body));
+            }, executor);
     }
 
     private void handleBroadcast(final HttpExchange exchange, final String type)
