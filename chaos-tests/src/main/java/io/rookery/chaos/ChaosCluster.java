@@ -191,8 +191,12 @@ public final class ChaosCluster implements AutoCloseable
      * @param timeout how long to wait for it to be ready.
      * @return evidence (new pid, time to ready).
      */
-    public String restart(final int i, final Duration timeout)
+    public synchronized String restart(final int i, final Duration timeout)
     {
+        if (alive(i))
+        {
+            return "already running as pid " + pid(i);
+        }
         final long start = System.nanoTime();
         cluster.startNode(i);
         final long deadline = start + timeout.toNanos();
@@ -236,6 +240,38 @@ public final class ChaosCluster implements AutoCloseable
             }
         }
         return leaders;
+    }
+
+    /**
+     * @param i    node index.
+     * @param name a metric family without labels, for example {@code rookery_transport_reconnects_total}.
+     * @return its value scraped from the node's {@code /metrics}, or NaN when the node does not answer.
+     */
+    public double metric(final int i, final String name)
+    {
+        try
+        {
+            final String text = http.send(java.net.http.HttpRequest.newBuilder(
+                    java.net.URI.create("http://" + cluster.httpEndpoint(i) + "/metrics"))
+                .timeout(Duration.ofSeconds(2)).build(), java.net.http.HttpResponse.BodyHandlers.ofString()).body();
+            for (final String line : text.split("\n"))
+            {
+                if (line.startsWith(name + " "))
+                {
+                    return Double.parseDouble(line.substring(name.length() + 1).trim());
+                }
+            }
+            return Double.NaN;
+        }
+        catch (final IOException | RuntimeException ex)
+        {
+            return Double.NaN;
+        }
+        catch (final InterruptedException ex)
+        {
+            Thread.currentThread().interrupt();
+            return Double.NaN;
+        }
     }
 
     /**

@@ -214,6 +214,7 @@ public final class ChaosMain implements Callable<Integer>
             faults.add(Faults.byName("pause-short", Duration.ofSeconds(1)));
             faults.add(Faults.byName("isolate-node", Duration.ofSeconds(8)));
             faults.add(Faults.byName("pause-long", Duration.ofSeconds(7)));
+            faults.add(Faults.byName("stall", Duration.ofSeconds(14)));
             faults.add(Faults.byName("halves", Duration.ofSeconds(8)));
             faults.add(Faults.byName("packet-loss", Duration.ofSeconds(8)));
             faults.add(Faults.byName("delay", Duration.ofSeconds(6)));

@@ -1,6 +1,7 @@
 package io.rookery.transport;
 
 import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -22,6 +23,9 @@ import io.aeron.driver.MediaDriver;
 import io.aeron.driver.ThreadingMode;
 import io.aeron.logbuffer.FragmentHandler;
 import io.aeron.logbuffer.Header;
+import io.aeron.protocol.DataHeaderFlyweight;
+import io.rookery.transport.codecs.FrameBatchDecoder;
+import io.rookery.transport.codecs.MessageHeaderDecoder;
 import org.agrona.BitUtil;
 import org.agrona.CloseHelper;
 import org.agrona.DirectBuffer;
@@ -70,6 +74,7 @@ public final class AeronTransport implements AutoCloseable
     private static final int MSG_ADD_PEER = 2;
     private static final int MSG_REMOVE_PEER = 3;
     private static final int PEER_KEY_LENGTH = BitUtil.SIZE_OF_LONG;
+    private static final int PENDING_PREFIX_LENGTH = 2 * BitUtil.SIZE_OF_INT;
 
     private enum State
     {
@@ -78,8 +83,10 @@ public final class AeronTransport implements AutoCloseable
 
     private final Context ctx;
     private final MediaDriver driver;
-    private final Aeron aeron;
-    private final Subscription subscription;
+    private final LogLimiter errorLog = new LogLimiter(5, TimeUnit.SECONDS);
+    private final UnsafeBuffer pendingScratch;
+    private volatile Aeron aeron;
+    private volatile Subscription subscription;
     private final ManyToOneRingBuffer outbound;
     private final TransportCounters counters = new TransportCounters();
     private final Map<Long, PeerStats> peerStats = new ConcurrentHashMap<>();
@@ -97,39 +104,21 @@ public final class AeronTransport implements AutoCloseable
         {
             if (ctx.embeddedDriver())
             {
-                driver = MediaDriver.launchEmbedded(new MediaDriver.Context()
-                    .aeronDirectoryName(ctx.aeronDirectoryName())
-                    .threadingMode(ThreadingMode.SHARED)
-                    .sharedIdleStrategy(ctx.idleProfile().newIdleStrategy())
-                    .dirDeleteOnStart(true)
-                    .dirDeleteOnShutdown(true)
-                    .termBufferSparseFile(true)
-                    .publicationTermBufferLength(ctx.termLength())
-                    .mtuLength(ctx.mtu())
-                    .initialWindowLength(ctx.receiverWindowLength())
-                    .socketRcvbufLength(ctx.receiverWindowLength())
-                    .publicationLingerTimeoutNs(TimeUnit.MILLISECONDS.toNanos(500))
-                    .warnIfDirectoryExists(false)
-                    .errorHandler(ctx.errorHandler()));
+                driver = MediaDriver.launchEmbedded(driverContext(ctx).errorHandler(this::onError));
             }
-            aeron = Aeron.connect(new Aeron.Context()
-                .aeronDirectoryName(ctx.aeronDirectoryName())
-                .errorHandler(ctx.errorHandler()));
-
-            final String channel = new ChannelUriStringBuilder()
-                .media(CommonContext.UDP_MEDIA)
-                .endpoint(ctx.host() + ":" + ctx.port())
-                .build();
-            subscription = aeron.addSubscription(channel, STREAM_ID);
+            aeron = Aeron.connect(clientContext());
+            subscription = aeron.addSubscription(subscriptionChannel(ctx.host() + ":" + ctx.port()), STREAM_ID);
             this.endpoint = resolveEndpoint(subscription, ctx);
 
+            this.pendingScratch = new UnsafeBuffer(new byte[PENDING_PREFIX_LENGTH + ctx.maxFrameLength() +
+                Math.max(ctx.maxBatchLength(), 0)]);
             this.outbound = new ManyToOneRingBuffer(new UnsafeBuffer(ByteBuffer.allocateDirect(
                 ctx.outboundBufferLength() + RingBufferDescriptor.TRAILER_LENGTH)));
             this.driver = driver;
             this.aeron = aeron;
             this.subscription = subscription;
             this.runner = new AgentRunner(
-                ctx.idleProfile().newIdleStrategy(), this::onConductorError, null, new Conductor());
+                ctx.idleProfile().newIdleStrategy(), this::onError, null, new Conductor());
             this.state = State.RUNNING;
             AgentRunner.startOnThread(runner, r ->
             {
@@ -172,6 +161,14 @@ public final class AeronTransport implements AutoCloseable
     public String aeronDirectoryName()
     {
         return ctx.aeronDirectoryName();
+    }
+
+    /**
+     * @return the Aeron client in use now (replaced when it closes); for tests that break it.
+     */
+    Aeron aeronClient()
+    {
+        return aeron;
     }
 
     /**
@@ -325,7 +322,9 @@ public final class AeronTransport implements AutoCloseable
             return;
         }
         state = State.CLOSING;
-        CloseHelper.closeAll(runner, subscription, aeron, driver);
+        CloseHelper.close(runner);
+        // Read after the conductor stopped: it may have replaced both while reconnecting.
+        CloseHelper.closeAll(subscription, aeron, driver);
         state = State.CLOSED;
     }
 
@@ -347,9 +346,88 @@ public final class AeronTransport implements AutoCloseable
         }
     }
 
-    private void onConductorError(final Throwable ex)
+    /**
+     * Errors from Aeron's threads and the conductor: counted, and passed on at a bounded rate so a
+     * failure that repeats every cycle cannot flood the log.
+     */
+    private void onError(final Throwable ex)
     {
-        ctx.errorHandler().onError(ex);
+        counters.errors.incrementAndGet();
+        final long permits = errorLog.tryAcquire(System.nanoTime());
+        if (permits > 0)
+        {
+            if (permits > 1)
+            {
+                LOG.warn("{} more transport errors since the last one logged", permits - 1);
+            }
+            ctx.errorHandler().onError(ex);
+        }
+    }
+
+    /**
+     * Adds to a counter only the conductor writes: an ordered store, not an atomic
+     * read-modify-write, since a lock-prefixed instruction per frame is measurable at millions of
+     * frames per second. Readers on other threads see a recent value.
+     */
+    private static void bump(final AtomicLong counter, final long delta)
+    {
+        counter.lazySet(counter.get() + delta);
+    }
+
+    private Aeron.Context clientContext()
+    {
+        return new Aeron.Context()
+            .aeronDirectoryName(ctx.aeronDirectoryName())
+            .driverTimeoutMs(ctx.driverTimeout().toMillis())
+            .errorHandler(this::onError);
+    }
+
+    /**
+     * The media driver settings of a transport's embedded driver; public so that benchmarks can run
+     * plain Aeron under exactly the same settings as a baseline.
+     *
+     * @param ctx concluded transport settings.
+     * @return a driver context (its error handler is Aeron's default until set).
+     */
+    public static MediaDriver.Context driverContext(final Context ctx)
+    {
+        return new MediaDriver.Context()
+            .aeronDirectoryName(ctx.aeronDirectoryName())
+            .threadingMode(ThreadingMode.SHARED)
+            .sharedIdleStrategy(ctx.idleProfile().newIdleStrategy())
+            .dirDeleteOnStart(true)
+            .dirDeleteOnShutdown(true)
+            .termBufferSparseFile(true)
+            .publicationTermBufferLength(ctx.termLength())
+            .mtuLength(ctx.mtu())
+            .initialWindowLength(ctx.receiverWindowLength())
+            .socketRcvbufLength(ctx.receiverWindowLength())
+            .publicationLingerTimeoutNs(TimeUnit.MILLISECONDS.toNanos(500))
+            .warnIfDirectoryExists(false);
+    }
+
+    /**
+     * @param ctx      transport settings.
+     * @param endpoint {@code host:port} of the receiving peer.
+     * @return the channel of a transport's publication to that peer.
+     */
+    public static String publicationChannel(final Context ctx, final String endpoint)
+    {
+        return new ChannelUriStringBuilder()
+            .media(CommonContext.UDP_MEDIA)
+            .endpoint(endpoint)
+            .mtu(ctx.mtu())
+            .termLength(ctx.termLength())
+            .build();
+    }
+
+    /**
+     * @param endpoint {@code host:port} to receive on.
+     * @return the channel of a transport's subscription.
+     */
+    public static String subscriptionChannel(final String endpoint)
+    {
+        return new ChannelUriStringBuilder().media(CommonContext.UDP_MEDIA).endpoint(endpoint).build();
     }
 
     private static String resolveEndpoint(final Subscription subscription, final Context ctx)
@@ -435,6 +513,8 @@ public final class AeronTransport implements AutoCloseable
         final String endpoint;
         final PeerStats stats;
         final ExpandableRingBuffer pending;
+        final FrameBatch batch;
+        boolean dirty;
         ExclusivePublication publication;
 
         Peer(final long key, final String endpoint)
@@ -443,35 +523,93 @@ public final class AeronTransport implements AutoCloseable
             this.endpoint = endpoint;
             this.stats = new PeerStats(endpoint);
             this.pending = new ExpandableRingBuffer(4096, ctx.peerPendingLimit(), true);
+            this.batch = ctx.maxBatchLength() > 0 ? new FrameBatch(ctx.maxBatchLength()) : null;
             this.publication = openPublication();
         }
 
+        /**
+         * @return a new publication to the peer, or null while the Aeron client is unusable (the
+         * conductor reconnects it, and the next offer tries again).
+         */
         ExclusivePublication openPublication()
         {
-            final String channel = new ChannelUriStringBuilder()
-                .media(CommonContext.UDP_MEDIA)
-                .endpoint(endpoint)
-                .mtu(ctx.mtu())
-                .termLength(ctx.termLength())
-                .build();
-            return aeron.addExclusivePublication(channel, STREAM_ID);
+            final String channel = publicationChannel(ctx, endpoint);
+            try
+            {
+                return aeron.addExclusivePublication(channel, STREAM_ID);
+            }
+            catch (final RuntimeException ex)
+            {
+                onError(ex);
+                return null;
+            }
         }
 
         /**
-         * @return true when the frame was published or queued, false when it was dropped.
+         * Adds a frame to this peer's batch, sending the batch first when the frame does not fit;
+         * frames too large for any batch go out on their own, after what was batched before them.
          */
-        boolean send(final DirectBuffer buffer, final int offset, final int length)
+        void enqueue(final DirectBuffer buffer, final int offset, final int length)
         {
-            if (pending.isEmpty() && offer(buffer, offset, length))
+            if (batch == null || !batch.fits(length))
+            {
+                flushBatch();
+                send(buffer, offset, length, 1, length);
+                return;
+            }
+            if (!batch.tryAppend(buffer, offset, length))
+            {
+                flushBatch();
+                batch.tryAppend(buffer, offset, length);
+            }
+        }
+
+        /**
+         * Sends what the batch holds: a lone frame as itself, several as one batch message.
+         */
+        void flushBatch()
+        {
+            if (batch == null || batch.isEmpty())
+            {
+                return;
+            }
+            final int count = batch.count();
+            if (count == 1)
+            {
+                final int length = batch.firstFrameLength();
+                send(batch.buffer(), batch.firstFrameOffset(), length, 1, length);
+            }
+            else
+            {
+                final int length = batch.seal();
+                send(batch.buffer(), 0, length, count,
+                    length - FrameBatch.HEADER_LENGTH - count * FrameBatch.ENTRY_HEADER_LENGTH);
+            }
+            batch.reset();
+        }
+
+        /**
+         * @param frames     frames in the message (more than one for a batch).
+         * @param frameBytes bytes of those frames, without batch framing.
+         * @return true when the message was published or queued, false when it was dropped.
+         */
+        boolean send(final DirectBuffer buffer, final int offset, final int length, final int frames,
+            final int frameBytes)
+        {
+            if (pending.isEmpty() && offer(buffer, offset, length, frames, frameBytes))
             {
                 return true;
             }
-            if (pending.append(buffer, offset, length))
+            // Queued with its frame count and bytes in front, for the counters when it leaves.
+            pendingScratch.putInt(0, frames);
+            pendingScratch.putInt(BitUtil.SIZE_OF_INT, frameBytes);
+            pendingScratch.putBytes(PENDING_PREFIX_LENGTH, buffer, offset, length);
+            if (pending.append(pendingScratch, 0, PENDING_PREFIX_LENGTH + length))
             {
                 return true;
             }
-            stats.dropped.incrementAndGet();
-            counters.pendingDropped.incrementAndGet();
+            bump(stats.dropped, frames);
+            bump(counters.pendingDropped, frames);
             return false;
         }
 
@@ -483,35 +621,49 @@ public final class AeronTransport implements AutoCloseable
         public boolean onMessage(
             final MutableDirectBuffer buffer, final int offset, final int length, final int headOffset)
         {
-            return offer(buffer, offset, length);
+            return offer(buffer, offset + PENDING_PREFIX_LENGTH, length - PENDING_PREFIX_LENGTH,
+                buffer.getInt(offset), buffer.getInt(offset + BitUtil.SIZE_OF_INT));
         }
 
-        boolean offer(final DirectBuffer buffer, final int offset, final int length)
+        boolean offer(final DirectBuffer buffer, final int offset, final int length, final int frames,
+            final int frameBytes)
         {
+            if (publication == null && (publication = openPublication()) == null)
+            {
+                bump(counters.notConnected, 1);
+                return false;
+            }
             final long result = publication.offer(buffer, offset, length);
             if (result > 0)
             {
-                stats.framesSent.incrementAndGet();
-                stats.bytesSent.addAndGet(length);
-                stats.connected = true;
-                counters.framesSent.incrementAndGet();
-                counters.bytesSent.addAndGet(length);
+                bump(stats.framesSent, frames);
+                bump(stats.bytesSent, frameBytes);
+                if (!stats.connected)
+                {
+                    stats.connected = true;
+                }
+                bump(counters.framesSent, frames);
+                bump(counters.bytesSent, frameBytes);
+                if (frames > 1)
+                {
+                    bump(counters.batchesSent, 1);
+                }
                 return true;
             }
             if (result == Publication.BACK_PRESSURED)
             {
-                stats.backPressured.incrementAndGet();
-                counters.backPressured.incrementAndGet();
+                bump(stats.backPressured, 1);
+                bump(counters.backPressured, 1);
             }
             else if (result == Publication.NOT_CONNECTED)
             {
                 stats.connected = false;
-                counters.notConnected.incrementAndGet();
+                bump(counters.notConnected, 1);
             }
             else if (result == Publication.CLOSED || result == Publication.MAX_POSITION_EXCEEDED)
             {
                 CloseHelper.quietClose(publication);
-                publication = openPublication();
+                publication = null;
             }
             return false;
         }
@@ -524,12 +676,18 @@ public final class AeronTransport implements AutoCloseable
                 final long[] count = new long[1];
                 pending.forEach((b, o, l, h) ->
                 {
-                    count[0]++;
+                    count[0] += b.getInt(o);
                     return true;
                 }, Integer.MAX_VALUE);
-                stats.dropped.addAndGet(count[0]);
-                counters.pendingDropped.addAndGet(count[0]);
+                bump(stats.dropped, count[0]);
+                bump(counters.pendingDropped, count[0]);
                 pending.reset(4096);
+            }
+            if (batch != null && !batch.isEmpty())
+            {
+                bump(stats.dropped, batch.count());
+                bump(counters.pendingDropped, batch.count());
+                batch.reset();
             }
             CloseHelper.quietClose(publication);
         }
@@ -539,19 +697,74 @@ public final class AeronTransport implements AutoCloseable
     {
         private final Long2ObjectHashMap<Peer> peers = new Long2ObjectHashMap<>();
         private final ArrayList<Peer> peerList = new ArrayList<>();
+        private final ArrayList<Peer> dirty = new ArrayList<>();
         private final FragmentAssembler assembler = new FragmentAssembler(this);
         private final LogLimiter malformedLog = new LogLimiter(5, TimeUnit.SECONDS);
         private final LogLimiter handlerErrorLog = new LogLimiter(5, TimeUnit.SECONDS);
+        private long nextReconnectNs;
 
         public int doWork()
         {
+            if (aeron.isClosed())
+            {
+                return reconnect();
+            }
             int work = outbound.read(this, ctx.fragmentLimit());
+            for (int i = 0, size = dirty.size(); i < size; i++)
+            {
+                final Peer peer = dirty.get(i);
+                peer.dirty = false;
+                peer.flushBatch();
+            }
+            dirty.clear();
             for (int i = 0, size = peerList.size(); i < size; i++)
             {
                 work += peerList.get(i).drainPending();
             }
             work += subscription.poll(assembler, ctx.fragmentLimit());
             return work;
+        }
+
+        /**
+         * The Aeron client closed under us: its conductor missed the driver timeout (a process
+         * paused longer than that, a stalled host) or the driver dropped it as dead. Everything it
+         * owned is gone, so connect a new client to the driver, subscribe again on the same
+         * endpoint, and let each peer reopen its publication on its next offer. Frames still in the
+         * outbound ring and the pending queues wait; those the old publications held are lost, as
+         * in any crash of a link, and the layers above resend what must not be lost.
+         */
+        private int reconnect()
+        {
+            final long nowNs = System.nanoTime();
+            if (nowNs - nextReconnectNs < 0)
+            {
+                return 0;
+            }
+            nextReconnectNs = nowNs + TimeUnit.MILLISECONDS.toNanos(500);
+            CloseHelper.quietClose(aeron);
+            for (int i = 0, size = peerList.size(); i < size; i++)
+            {
+                peerList.get(i).publication = null;
+            }
+            Aeron newAeron = null;
+            try
+            {
+                newAeron = Aeron.connect(clientContext());
+                final Subscription newSubscription = newAeron.addSubscription(subscriptionChannel(endpoint), STREAM_ID);
+                assembler.clear();
+                subscription = newSubscription;
+                aeron = newAeron;
+                counters.reconnects.incrementAndGet();
+                LOG.warn("transport {}: the Aeron client had closed (a pause longer than the driver timeout of {}?); " +
+                    "connected a new one to {} and subscribed again on {}", ctx.name(), ctx.driverTimeout(),
+                    ctx.aeronDirectoryName(), endpoint);
+            }
+            catch (final RuntimeException ex)
+            {
+                CloseHelper.quietClose(newAeron);
+                onError(ex);
+            }
+            return 1;
         }
 
         public void onClose()
@@ -579,11 +792,16 @@ public final class AeronTransport implements AutoCloseable
                     final Peer peer = peers.get(peerKey);
                     if (peer == null)
                     {
-                        counters.unknownPeer.incrementAndGet();
+                        bump(counters.unknownPeer, 1);
                     }
                     else
                     {
-                        peer.send(buffer, index + PEER_KEY_LENGTH, length - PEER_KEY_LENGTH);
+                        peer.enqueue(buffer, index + PEER_KEY_LENGTH, length - PEER_KEY_LENGTH);
+                        if (!peer.dirty)
+                        {
+                            peer.dirty = true;
+                            dirty.add(peer);
+                        }
                     }
                     break;
                 }
@@ -627,6 +845,11 @@ public final class AeronTransport implements AutoCloseable
         {
             peers.remove(peer.key);
             peerList.remove(peer);
+            if (peer.dirty)
+            {
+                peer.dirty = false;
+                dirty.remove(peer);
+            }
             peerStats.remove(peer.key, peer.stats);
             peer.close();
         }
@@ -636,24 +859,73 @@ public final class AeronTransport implements AutoCloseable
             final int reason = FrameValidator.validate(buffer, offset, length);
             if (reason != FrameValidator.VALID)
             {
-                counters.malformed.incrementAndGet(reason);
-                final long permits = malformedLog.tryAcquire(System.nanoTime());
-                if (permits > 0)
-                {
-                    LOG.warn("dropped malformed frame reason={} length={} from={} (frames dropped since last line: {})",
-                        FrameValidator.reasonLabel(reason), length, header.context(), permits);
-                }
-                return;
+                dropMalformed(reason, length, header);
             }
-            counters.framesReceived.incrementAndGet();
-            counters.bytesReceived.addAndGet(length);
+            else if (FrameBatch.isBatch(buffer, offset))
+            {
+                deliverBatch(buffer, offset, header);
+            }
+            else
+            {
+                deliver(buffer, offset, length);
+            }
+        }
+
+        /**
+         * Each frame of a batch is validated and delivered on its own, in order; a bad one is
+         * dropped without its neighbours.
+         */
+        private void deliverBatch(final DirectBuffer buffer, final int offset, final Header header)
+        {
+            final int blockLength = buffer.getShort(offset, ByteOrder.LITTLE_ENDIAN) & 0xFFFF;
+            int position = offset + MessageHeaderDecoder.ENCODED_LENGTH + blockLength;
+            final int entryBlockLength = buffer.getShort(position, ByteOrder.LITTLE_ENDIAN) & 0xFFFF;
+            final int count = buffer.getShort(position + 2, ByteOrder.LITTLE_ENDIAN) & 0xFFFF;
+            position += FrameBatch.HEADER_LENGTH - MessageHeaderDecoder.ENCODED_LENGTH - FrameBatchDecoder.BLOCK_LENGTH;
+            for (int i = 0; i < count; i++)
+            {
+                position += entryBlockLength;
+                final int frameLength = buffer.getInt(position, ByteOrder.LITTLE_ENDIAN);
+                position += FrameBatch.ENTRY_HEADER_LENGTH;
+                int reason = FrameValidator.validate(buffer, position, frameLength);
+                if (reason == FrameValidator.VALID && FrameBatch.isBatch(buffer, position))
+                {
+                    reason = FrameValidator.NESTED_BATCH;
+                }
+                if (reason == FrameValidator.VALID)
+                {
+                    deliver(buffer, position, frameLength);
+                }
+                else
+                {
+                    dropMalformed(reason, frameLength, header);
+                }
+                position += frameLength;
+            }
+        }
+
+        private void dropMalformed(final int reason, final int length, final Header header)
+        {
+            counters.malformed.incrementAndGet(reason);
+            final long permits = malformedLog.tryAcquire(System.nanoTime());
+            if (permits > 0)
+            {
+                LOG.warn("dropped malformed frame reason={} length={} from={} (frames dropped since last line: {})",
+                    FrameValidator.reasonLabel(reason), length, header.context(), permits);
+            }
+        }
+
+        private void deliver(final DirectBuffer buffer, final int offset, final int length)
+        {
+            bump(counters.framesReceived, 1);
+            bump(counters.bytesReceived, length);
             try
             {
                 ctx.frameHandler().onFrame(buffer, offset, length);
             }
             catch (final Throwable ex)
             {
-                counters.handlerErrors.incrementAndGet();
+                bump(counters.handlerErrors, 1);
                 if (handlerErrorLog.tryAcquire(System.nanoTime()) > 0)
                 {
                     LOG.error("frame handler failed; frame dropped", ex);
@@ -680,6 +952,7 @@ public final class AeronTransport implements AutoCloseable
         private int outboundBufferLength = 16 * 1024 * 1024;
         private int peerPendingLimit = 8 * 1024 * 1024;
         private int fragmentLimit = 64;
+        private int maxBatchLength = -1;
         private Duration driverTimeout = Duration.ofSeconds(10);
         private FrameHandler frameHandler;
         private ErrorHandler errorHandler = ex -> LOG.error("transport error", ex);
@@ -724,13 +997,23 @@ public final class AeronTransport implements AutoCloseable
                 throw new IllegalArgumentException("transport.outboundBufferLength " + outboundBufferLength +
                     " too small for maxFrameLength " + maxFrameLength + " (needs 8x)");
             }
-            if (peerPendingLimit < maxFrameLength + ExpandableRingBuffer.HEADER_LENGTH)
+            if (peerPendingLimit < maxFrameLength + PENDING_PREFIX_LENGTH + ExpandableRingBuffer.HEADER_LENGTH)
             {
                 throw new IllegalArgumentException("transport.peerPendingLimit must hold one maximum frame");
             }
             if (mtu < 576 || mtu > 65504 || mtu % 32 != 0)
             {
                 throw new IllegalArgumentException("transport.mtu must be a multiple of 32 in [576, 65504]: " + mtu);
+            }
+            if (maxBatchLength < 0)
+            {
+                maxBatchLength = mtu - DataHeaderFlyweight.HEADER_LENGTH;
+            }
+            if (maxBatchLength > 0 && (maxBatchLength < FrameBatch.HEADER_LENGTH + 2 * FrameBatch.ENTRY_HEADER_LENGTH +
+                2 * MessageHeaderDecoder.ENCODED_LENGTH || maxBatchLength > maxFrameLength))
+            {
+                throw new IllegalArgumentException("transport.maxBatchLength must be 0 (no batching) or room for two " +
+                    "frames and at most maxFrameLength: " + maxBatchLength);
             }
             return this;
         }
@@ -942,6 +1225,25 @@ public final class AeronTransport implements AutoCloseable
         public Context fragmentLimit(final int limit)
         {
             this.fragmentLimit = limit;
+            return this;
+        }
+
+        /**
+         * @return largest batch of small frames sent to a peer as one Aeron message; 0 when
+         * batching is off. Defaults to one MTU's payload, so a batch is one datagram.
+         */
+        public int maxBatchLength()
+        {
+            return maxBatchLength;
+        }
+
+        /**
+         * @param length largest batch in bytes, 0 to send every frame on its own.
+         * @return this.
+         */
+        public Context maxBatchLength(final int length)
+        {
+            this.maxBatchLength = length;
             return this;
         }
 

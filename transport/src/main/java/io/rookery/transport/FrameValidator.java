@@ -6,6 +6,7 @@ import io.rookery.transport.codecs.AgentMessageDecoder;
 import io.rookery.transport.codecs.AgentRequestDecoder;
 import io.rookery.transport.codecs.AgentResponseDecoder;
 import io.rookery.transport.codecs.EphemeralMessageDecoder;
+import io.rookery.transport.codecs.FrameBatchDecoder;
 import io.rookery.transport.codecs.MessageAckDecoder;
 import io.rookery.transport.codecs.MessageHeaderDecoder;
 import org.agrona.DirectBuffer;
@@ -32,6 +33,8 @@ public final class FrameValidator
     public static final int UNKNOWN_TEMPLATE = 4;
     /** A fixed block or variable-length field runs past the end of the frame. */
     public static final int TRUNCATED = 5;
+    /** A batch inside a batch: never sent by a Rookery node. */
+    public static final int NESTED_BATCH = 6;
 
     private static final int[] NO_FIELDS = {};
     private static final int[][] VAR_FIELDS_BY_TEMPLATE = new int[8][];
@@ -60,6 +63,7 @@ public final class FrameValidator
             EphemeralMessageDecoder.senderTypeHeaderLength(),
             EphemeralMessageDecoder.senderKeyHeaderLength(),
             EphemeralMessageDecoder.payloadHeaderLength() };
+        VAR_FIELDS_BY_TEMPLATE[FrameBatchDecoder.TEMPLATE_ID] = NO_FIELDS;
     }
 
     private FrameValidator()
@@ -109,6 +113,11 @@ public final class FrameValidator
             return TRUNCATED;
         }
 
+        if (templateId == FrameBatchDecoder.TEMPLATE_ID)
+        {
+            return validateEntries(buffer, position, end);
+        }
+
         for (final int lengthFieldSize : VAR_FIELDS_BY_TEMPLATE[templateId])
         {
             if (position + lengthFieldSize > end)
@@ -129,6 +138,42 @@ public final class FrameValidator
     }
 
     /**
+     * The {@code frames} group of a batch: at least one entry, and every entry's block and length
+     * lie inside the batch.
+     * The frames themselves are validated one by one when they are delivered.
+     */
+    private static int validateEntries(final DirectBuffer buffer, final long groupPosition, final long end)
+    {
+        final int groupHeaderLength = FrameBatchDecoder.FramesDecoder.sbeHeaderSize();
+        if (groupPosition + groupHeaderLength > end)
+        {
+            return TRUNCATED;
+        }
+        final int entryBlockLength = buffer.getShort((int)groupPosition, ByteOrder.LITTLE_ENDIAN) & 0xFFFF;
+        final int count = buffer.getShort((int)groupPosition + 2, ByteOrder.LITTLE_ENDIAN) & 0xFFFF;
+        if (count == 0)
+        {
+            return TRUNCATED;
+        }
+        final int lengthFieldSize = FrameBatchDecoder.FramesDecoder.frameHeaderLength();
+        long position = groupPosition + groupHeaderLength;
+        for (int i = 0; i < count; i++)
+        {
+            position += entryBlockLength;
+            if (position + lengthFieldSize > end)
+            {
+                return TRUNCATED;
+            }
+            position += lengthFieldSize + (buffer.getInt((int)position, ByteOrder.LITTLE_ENDIAN) & 0xFFFF_FFFFL);
+            if (position > end)
+            {
+                return TRUNCATED;
+            }
+        }
+        return VALID;
+    }
+
+    /**
      * @param reason a value returned by {@link #validate(DirectBuffer, int, int)}.
      * @return a short label for logs and metrics.
      */
@@ -142,6 +187,7 @@ public final class FrameValidator
             case WRONG_VERSION -> "wrong_version";
             case UNKNOWN_TEMPLATE -> "unknown_template";
             case TRUNCATED -> "truncated";
+            case NESTED_BATCH -> "nested_batch";
             default -> "unknown";
         };
     }
@@ -149,7 +195,7 @@ public final class FrameValidator
     /**
      * Number of distinct reasons, for arrays of counters indexed by reason.
      */
-    public static final int REASON_COUNT = 6;
+    public static final int REASON_COUNT = 7;
 
     private static int minimumBlockLength(final int templateId)
     {
@@ -160,6 +206,7 @@ public final class FrameValidator
             case AgentMessageDecoder.TEMPLATE_ID -> AgentMessageDecoder.BLOCK_LENGTH;
             case MessageAckDecoder.TEMPLATE_ID -> MessageAckDecoder.BLOCK_LENGTH;
             case EphemeralMessageDecoder.TEMPLATE_ID -> EphemeralMessageDecoder.BLOCK_LENGTH;
+            case FrameBatchDecoder.TEMPLATE_ID -> FrameBatchDecoder.BLOCK_LENGTH;
             default -> Integer.MAX_VALUE;
         };
     }

@@ -9,6 +9,7 @@ import java.util.concurrent.atomic.AtomicLongArray;
 public final class TransportCounters
 {
     final AtomicLong framesSent = new AtomicLong();
+    final AtomicLong batchesSent = new AtomicLong();
     final AtomicLong bytesSent = new AtomicLong();
     final AtomicLong framesReceived = new AtomicLong();
     final AtomicLong bytesReceived = new AtomicLong();
@@ -19,12 +20,20 @@ public final class TransportCounters
     final AtomicLong tooLarge = new AtomicLong();
     final AtomicLong unknownPeer = new AtomicLong();
     final AtomicLong handlerErrors = new AtomicLong();
+    final AtomicLong errors = new AtomicLong();
+    final AtomicLong reconnects = new AtomicLong();
     final AtomicLongArray malformed = new AtomicLongArray(FrameValidator.REASON_COUNT);
 
     /** @return frames handed to a publication. */
     public long framesSent()
     {
         return framesSent.get();
+    }
+
+    /** @return Aeron messages that carried more than one frame. */
+    public long batchesSent()
+    {
+        return batchesSent.get();
     }
 
     /** @return bytes handed to a publication. */
@@ -85,6 +94,21 @@ public final class TransportCounters
     public long handlerErrors()
     {
         return handlerErrors.get();
+    }
+
+    /** @return errors reported by Aeron or the conductor (logged at a bounded rate). */
+    public long errors()
+    {
+        return errors.get();
+    }
+
+    /**
+     * @return times the Aeron client was found closed under the transport (for example after the
+     * process was paused for longer than the driver timeout) and was connected again.
+     */
+    public long reconnects()
+    {
+        return reconnects.get();
     }
 
     /**

@@ -49,6 +49,8 @@ class AeronTransportContextTest
         rejected(c -> c.mtu(512), "transport.mtu");
         rejected(c -> c.mtu(1400), "transport.mtu");
         rejected(c -> c.mtu(65536), "transport.mtu");
+        rejected(c -> c.maxBatchLength(20), "transport.maxBatchLength");
+        rejected(c -> c.maxFrameLength(64 * 1024).maxBatchLength(64 * 1024 + 1), "transport.maxBatchLength");
     }
 
     @Test
@@ -58,12 +60,13 @@ class AeronTransportContextTest
             .termLength(64 * 1024)
             .maxFrameLength(8 * 1024)
             .outboundBufferLength(128 * 1024)
-            .peerPendingLimit(8 * 1024 + 8)
+            .peerPendingLimit(8 * 1024 + 16)
             .mtu(576)
             .conclude();
 
         assertThat(ctx.termLength()).isEqualTo(64 * 1024);
         assertThat(ctx.mtu()).isEqualTo(576);
+        assertThat(ctx.maxBatchLength()).as("one MTU minus Aeron's data header").isEqualTo(576 - 32);
     }
 
     private static void rejected(final UnaryOperator<AeronTransport.Context> change, final String message)

@@ -127,6 +127,39 @@ class AeronTransportIT
     }
 
     @Test
+    void aClosedAeronClientIsReplacedAndFramesFlowAgainBothWays()
+    {
+        // What a process paused for longer than the driver timeout finds when it wakes up: its
+        // Aeron client closed itself, taking the subscription and every publication with it.
+        final Inbox inboxA = new Inbox();
+        final Inbox inboxB = new Inbox();
+        final AeronTransport a = launch("a", 0, inboxA);
+        final AeronTransport b = launch("b", 0, inboxB);
+        a.addPeer(KEY_B, b.endpoint());
+        b.addPeer(KEY_A, a.endpoint());
+        sendRequest(a, KEY_B, 1, "before");
+        sendRequest(b, KEY_A, 2, "before");
+        await("both directions up").atMost(DEADLINE).pollInterval(POLL)
+            .until(() -> inboxA.size() == 1 && inboxB.size() == 1);
+
+        final Aeron broken = a.aeronClient();
+        broken.close();
+
+        await("a new client").atMost(DEADLINE).pollInterval(POLL).until(() -> a.counters().reconnects() == 1);
+        assertThat(a.aeronClient()).isNotSameAs(broken);
+        assertThat(a.aeronClient().isClosed()).isFalse();
+        sendRequest(a, KEY_B, 3, "after");
+        sendRequest(b, KEY_A, 4, "after");
+        await("a -> b again").atMost(DEADLINE).pollInterval(POLL)
+            .until(() -> inboxB.received.stream().anyMatch(r -> r.correlationId() == 3));
+        await("b -> a again").atMost(DEADLINE).pollInterval(POLL)
+            .until(() -> inboxA.received.stream().anyMatch(r -> r.correlationId() == 4));
+        assertThat(inboxB.received).extracting(Received::agentKey).containsOnly("before", "after");
+        assertThat(a.counters().reconnects()).isEqualTo(1);
+        assertThat(b.counters().reconnects()).isZero();
+    }
+
+    @Test
     void malformedFramesAreCountedAndDroppedAndTheReceiverKeepsServing()
     {
         final Inbox inboxB = new Inbox();
@@ -203,6 +236,69 @@ class AeronTransportIT
         await("the transport still delivers").atMost(DEADLINE).pollInterval(POLL).until(() -> inboxB.size() == 3);
         assertThat(inboxB.received.get(2).correlationId()).isEqualTo(8);
         assertThat(b.counters().framesReceived()).isEqualTo(3);
+    }
+
+    @Test
+    void aBatchIsDeliveredFrameByFrameAndABadFrameInsideItIsDroppedAlone()
+    {
+        final Inbox inboxB = new Inbox();
+        final AeronTransport a = launch("a", 0, new Inbox());
+        final AeronTransport b = launch("b", 0, inboxB);
+        final ExclusivePublication raw = rawPublicationTo(a, b);
+
+        final FrameBatch batch = new FrameBatch(1376);
+        final UnsafeBuffer scratch = new UnsafeBuffer(new byte[1024]);
+        int length = Frames.request(scratch, 0, 1, "first", payload(10, 1));
+        batch.tryAppend(scratch, 0, length);
+        length = Frames.request(scratch, 0, 2, "foreign", payload(10, 2));
+        Frames.putU16(scratch, Frames.SCHEMA_ID_OFFSET, 9999);
+        batch.tryAppend(scratch, 0, length);
+        final FrameBatch nested = new FrameBatch(256);
+        nested.tryAppend(scratch, 0, Frames.ack(scratch, 0));
+        nested.tryAppend(scratch, 0, Frames.ack(scratch, 0));
+        batch.tryAppend(nested.buffer(), 0, nested.seal());
+        length = Frames.request(scratch, 0, 3, "last", payload(10, 3));
+        batch.tryAppend(scratch, 0, length);
+        offer(raw, batch.buffer(), batch.seal());
+
+        await("the valid frames of the batch").atMost(DEADLINE).pollInterval(POLL).until(() -> inboxB.size() == 2);
+        assertThat(inboxB.received).extracting(Received::agentKey).containsExactly("first", "last");
+        assertThat(b.counters().malformed(WRONG_SCHEMA)).isEqualTo(1);
+        assertThat(b.counters().malformed(FrameValidator.NESTED_BATCH)).isEqualTo(1);
+        assertThat(b.counters().framesReceived()).isEqualTo(2);
+    }
+
+    @Test
+    void manySmallFramesShareAeronMessagesAndStillArriveInOrder()
+    {
+        final Inbox inboxB = new Inbox();
+        final AeronTransport a = launch("a", 0, new Inbox());
+        final AeronTransport b = launch("b", 0, inboxB);
+        a.addPeer(KEY_B, b.endpoint());
+        sendRequest(a, KEY_B, 0, "connect");
+        await("connected").atMost(DEADLINE).pollInterval(POLL).until(() -> inboxB.size() == 1);
+
+        // Claimed while the conductor is busy with the others, so several wait in the ring at once.
+        final int n = 5_000;
+        for (int i = 1; i <= n; i++)
+        {
+            int result;
+            while ((result = a.send(KEY_B, frame, 0, Frames.request(frame, 0, i, "k", payload(8, i)))) ==
+                AeronTransport.OUTBOUND_FULL)
+            {
+                Thread.yield();
+            }
+            assertThat(result).isEqualTo(AeronTransport.SENT);
+        }
+        await("every frame").atMost(DEADLINE).pollInterval(POLL).until(() -> inboxB.size() == n + 1);
+        for (int i = 1; i <= n; i++)
+        {
+            assertThat(inboxB.received.get(i).correlationId()).isEqualTo(i);
+        }
+        assertThat(a.counters().batchesSent()).as("batches").isPositive();
+        assertThat(a.counters().framesSent()).isEqualTo(n + 1);
+        assertThat(b.counters().framesReceived()).isEqualTo(n + 1);
+        assertThat(b.counters().malformedTotal()).isZero();
     }
 
     @Test

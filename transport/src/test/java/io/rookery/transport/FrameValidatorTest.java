@@ -121,7 +121,7 @@ class FrameValidatorTest
     void unknownTemplatesAreRejected()
     {
         final int length = Frames.request(buffer, 0, 1, "k", PAYLOAD);
-        for (final int template : new int[] {0, 6, 7, 8, 100, 0xFFFF})
+        for (final int template : new int[] {0, 7, 8, 100, 0xFFFF})
         {
             Frames.putU16(buffer, TEMPLATE_ID_OFFSET, template);
             assertThat(validate(0, length)).as("template %d", template).isEqualTo(UNKNOWN_TEMPLATE);
@@ -248,7 +248,7 @@ class FrameValidatorTest
             labels.add(FrameValidator.reasonLabel(reason));
         }
         assertThat(labels).containsExactlyInAnyOrder(
-            "valid", "too_short", "wrong_schema", "wrong_version", "unknown_template", "truncated");
+            "valid", "too_short", "wrong_schema", "wrong_version", "unknown_template", "truncated", "nested_batch");
         assertThat(FrameValidator.reasonLabel(FrameValidator.REASON_COUNT)).isEqualTo("unknown");
         assertThat(FrameValidator.reasonLabel(-1)).isEqualTo("unknown");
     }

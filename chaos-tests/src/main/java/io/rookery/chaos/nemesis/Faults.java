@@ -21,6 +21,11 @@ public final class Faults
     static final Duration SHORT_PAUSE = Duration.ofMillis(800);
     /** Longer than the election timeout and than gossip's suspicion timeout (~4 s). */
     static final Duration LONG_PAUSE = Duration.ofSeconds(7);
+    /**
+     * Longer than Aeron's driver timeout (10 s): the paused node's Aeron client closes itself when
+     * it wakes, as after a long GC pause or a stalled virtual machine, and must be replaced.
+     */
+    static final Duration STALL = Duration.ofSeconds(14);
     static final Duration RESTART_TIMEOUT = Duration.ofSeconds(90);
 
     private Faults()
@@ -57,6 +62,7 @@ public final class Faults
         CATALOGUE.put("kill-minority", (n, d) -> new Kill(n, d, Target.RANDOM, 2));
         CATALOGUE.put("pause-short", (n, d) -> new Pause(n, SHORT_PAUSE));
         CATALOGUE.put("pause-long", (n, d) -> new Pause(n, LONG_PAUSE));
+        CATALOGUE.put("stall", (n, d) -> new Pause(n, STALL));
         CATALOGUE.put("isolate-node", (n, d) -> new Partition(n, d, Shape.ISOLATE_ONE));
         CATALOGUE.put("isolate-leaders", (n, d) -> new Partition(n, d, Shape.ISOLATE_LEADERS));
         CATALOGUE.put("halves", (n, d) -> new Partition(n, d, Shape.HALVES));
@@ -179,7 +185,29 @@ public final class Faults
 
         public String heal(final ChaosCluster cluster)
         {
-            return "SIGCONT " + cluster.nodeId(paused) + ": " + cluster.resume(paused);
+            final String resumed = "SIGCONT " + cluster.nodeId(paused) + ": " + cluster.resume(paused);
+            if (hold.compareTo(STALL) < 0)
+            {
+                return resumed;
+            }
+            // The woken node finds its Aeron client closed and replaces it: record that it did.
+            final String metric = "rookery_transport_reconnects_total";
+            final long deadlineNs = System.nanoTime() + Duration.ofSeconds(20).toNanos();
+            double reconnects = cluster.metric(paused, metric);
+            while (!(reconnects >= 1) && System.nanoTime() - deadlineNs < 0)
+            {
+                try
+                {
+                    Thread.sleep(250);
+                }
+                catch (final InterruptedException ex)
+                {
+                    Thread.currentThread().interrupt();
+                    break;
+                }
+                reconnects = cluster.metric(paused, metric);
+            }
+            return resumed + "; " + metric + "=" + reconnects;
         }
     }
 
