@@ -33,9 +33,10 @@ public final class BenchReport
      * @param unit      score unit.
      * @param p50       median for sample-time results, else NaN.
      * @param p99       99th percentile for sample-time results, else NaN.
+     * @param allocated bytes allocated per operation (JMH's gc profiler), or NaN without it.
      */
     record Result(String benchmark, String params, String mode, double score, double error, String unit, double p50,
-        double p99)
+        double p99, double allocated)
     {
     }
 
@@ -47,14 +48,15 @@ public final class BenchReport
     {
         final String suite = args[0];
         final List<Result> results = read(Path.of(args[1]));
-        System.out.printf(Locale.ROOT, "%-34s %-40s %16s %12s %-10s%n",
-            "BENCHMARK", "PARAMS", "SCORE", "ERROR", "UNIT");
+        System.out.printf(Locale.ROOT, "%-34s %-46s %16s %12s %-10s %10s%n",
+            "BENCHMARK", "PARAMS", "SCORE", "ERROR", "UNIT", "ALLOC B/op");
         for (final Result r : results)
         {
             final String score = Double.isNaN(r.p50()) ? String.format(Locale.ROOT, "%.1f", r.score()) :
                 String.format(Locale.ROOT, "p50=%.2f p99=%.2f", r.p50(), r.p99());
-            System.out.printf(Locale.ROOT, "%-34s %-40s %16s %12.1f %-10s%n",
-                r.benchmark(), r.params(), score, r.error(), r.unit());
+            System.out.printf(Locale.ROOT, "%-34s %-46s %16s %12.1f %-10s %10s%n",
+                r.benchmark(), r.params(), score, r.error(), r.unit(),
+                Double.isNaN(r.allocated()) ? "-" : String.format(Locale.ROOT, "%.2f", r.allocated()));
         }
         switch (suite)
         {
@@ -64,20 +66,55 @@ public final class BenchReport
                 final double single = score(results, "durableTurns", "mode=one-entry-per-turn");
                 System.out.printf(Locale.ROOT, "RATIO durable-group-commit/one-entry-per-turn %.2f%n", group / single);
             }
+            case "transport" ->
+            {
+                final double raw = score(results, "message", "path=raw-aeron", "payload=64");
+                for (final String size : new String[] {"64", "256", "1024"})
+                {
+                    final Result transport = find(results, "message", "path=rookery-transport", "payload=" + size);
+                    if (transport != null && !Double.isNaN(transport.allocated()))
+                    {
+                        System.out.printf(Locale.ROOT, "ALLOC transport-%sB %.3f B/op%n", size, transport.allocated());
+                    }
+                }
+                System.out.printf(Locale.ROOT, "RATIO transport/raw-aeron-64B %.2f%n",
+                    score(results, "message", "path=rookery-transport", "payload=64") / raw);
+                System.out.printf(Locale.ROOT, "RATIO ephemeral-tell/raw-aeron-64B %.2f%n",
+                    score(results, "tell", "route=cross-node", "payload=64") / raw);
+            }
             default -> System.out.println("(no ratios defined for suite " + suite + ")");
         }
     }
 
-    static double score(final List<Result> results, final String benchmark, final String paramsContain)
+    static double score(final List<Result> results, final String benchmark, final String... params)
+    {
+        final Result result = find(results, benchmark, params);
+        return result == null ? Double.NaN : result.score();
+    }
+
+    static Result find(final List<Result> results, final String benchmark, final String... params)
     {
         for (final Result r : results)
         {
-            if (r.benchmark().endsWith("." + benchmark) && r.params().contains(paramsContain))
+            if (r.benchmark().endsWith("." + benchmark) && hasAll(r.params(), params))
             {
-                return r.score();
+                return r;
             }
         }
-        return Double.NaN;
+        return null;
+    }
+
+    private static boolean hasAll(final String params, final String[] wanted)
+    {
+        final List<String> have = List.of(params.split(" "));
+        for (final String w : wanted)
+        {
+            if (!have.contains(w))
+            {
+                return false;
+            }
+        }
+        return true;
     }
 
     static List<Result> read(final Path file) throws IOException
@@ -101,11 +138,24 @@ public final class BenchReport
             final JsonNode metric = run.get("primaryMetric");
             final JsonNode percentiles = metric.get("scorePercentiles");
             final boolean sampled = "sample".equals(run.get("mode").asText());
+            double allocated = Double.NaN;
+            final JsonNode secondary = run.get("secondaryMetrics");
+            if (secondary != null)
+            {
+                for (final Iterator<Map.Entry<String, JsonNode>> it = secondary.fields(); it.hasNext(); )
+                {
+                    final Map.Entry<String, JsonNode> e = it.next();
+                    if (e.getKey().endsWith("gc.alloc.rate.norm"))
+                    {
+                        allocated = e.getValue().get("score").asDouble();
+                    }
+                }
+            }
             results.add(new Result(name.substring(name.lastIndexOf('.', name.lastIndexOf('.') - 1) + 1),
                 params.toString(), run.get("mode").asText(), metric.get("score").asDouble(),
                 metric.get("scoreError").asDouble(Double.NaN), metric.get("scoreUnit").asText(),
                 sampled ? percentiles.get("50.0").asDouble() : Double.NaN,
-                sampled ? percentiles.get("99.0").asDouble() : Double.NaN));
+                sampled ? percentiles.get("99.0").asDouble() : Double.NaN, allocated));
         }
         return results;
     }

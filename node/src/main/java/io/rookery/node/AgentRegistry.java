@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.net.MalformedURLException;
 import java.net.URL;
 import java.net.URLClassLoader;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -16,6 +17,7 @@ import java.util.TreeMap;
 import java.util.stream.Stream;
 
 import io.rookery.api.AgentType;
+import org.agrona.DirectBuffer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -28,10 +30,18 @@ public final class AgentRegistry
     private static final Logger LOG = LoggerFactory.getLogger(AgentRegistry.class);
 
     private final Map<String, AgentType<?, ?>> types;
+    private final String[] nameList;
+    private final byte[][] encodedNames;
 
     private AgentRegistry(final Map<String, AgentType<?, ?>> types)
     {
         this.types = Collections.unmodifiableMap(types);
+        this.nameList = types.keySet().toArray(String[]::new);
+        this.encodedNames = new byte[nameList.length][];
+        for (int i = 0; i < nameList.length; i++)
+        {
+            encodedNames[i] = nameList[i].getBytes(StandardCharsets.UTF_8);
+        }
     }
 
     /**
@@ -74,6 +84,41 @@ public final class AgentRegistry
     public AgentType<?, ?> find(final String name)
     {
         return types.get(name);
+    }
+
+    /**
+     * The registered name spelled by some UTF-8 bytes, so a type name read from a frame needs no
+     * new String.
+     *
+     * @param buffer holding the bytes.
+     * @param offset of the first byte.
+     * @param length of the name.
+     * @return the registered name, or null when no type has it.
+     */
+    public String name(final DirectBuffer buffer, final int offset, final int length)
+    {
+        final byte[][] encoded = encodedNames;
+        for (int i = 0; i < encoded.length; i++)
+        {
+            final byte[] candidate = encoded[i];
+            if (candidate.length == length && matches(candidate, buffer, offset))
+            {
+                return nameList[i];
+            }
+        }
+        return null;
+    }
+
+    private static boolean matches(final byte[] candidate, final DirectBuffer buffer, final int offset)
+    {
+        for (int j = 0; j < candidate.length; j++)
+        {
+            if (candidate[j] != buffer.getByte(offset + j))
+            {
+                return false;
+            }
+        }
+        return true;
     }
 
     /** @return names of the known types. */

@@ -13,6 +13,7 @@ import java.util.concurrent.atomic.AtomicLongArray;
 import io.rookery.api.AgentId;
 import io.rookery.api.AgentType;
 import io.rookery.api.Codecs;
+import io.rookery.api.Durability;
 import io.rookery.gossip.Membership;
 import io.rookery.gossip.NodeMetadata;
 import io.rookery.raft.PartitionGroups;
@@ -178,6 +179,12 @@ final class AgentRuntime implements PartitionListener, AutoCloseable
      */
     void sendAtMostOnce(final AgentId target, final byte[] payload, final AgentId sender)
     {
+        final AgentType<?, ?> type = registry.find(target.type());
+        if (type != null && type.durability() == Durability.EPHEMERAL)
+        {
+            router.tellEphemeral(target, payload, sender);
+            return;
+        }
         router.request(target, payload, RequestKind.TELL, sender, limits.requestTimeout())
             .thenAccept(response ->
             {
@@ -188,6 +195,23 @@ final class AgentRuntime implements PartitionListener, AutoCloseable
                         response.payloadText());
                 }
             });
+    }
+
+    /**
+     * An at-most-once message for an ephemeral agent of one of this node's partitions; nobody
+     * waits for an answer, so a saturated loop drops it and counts it.
+     *
+     * @return whether the loop took it.
+     */
+    boolean deliverEphemeral(final Envelope envelope)
+    {
+        if (!loopOf(envelope.partition).offer(envelope))
+        {
+            metrics.rejected.labelValues("loop_queue_full").inc();
+            metrics.ephemeralDropped("loop_queue_full");
+            return false;
+        }
+        return true;
     }
 
     /**

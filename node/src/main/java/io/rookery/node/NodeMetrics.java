@@ -4,6 +4,7 @@ import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.util.function.DoubleSupplier;
 
+import io.prometheus.metrics.core.datapoints.CounterDataPoint;
 import io.prometheus.metrics.core.metrics.Counter;
 import io.prometheus.metrics.core.metrics.CounterWithCallback;
 import io.prometheus.metrics.core.metrics.GaugeWithCallback;
@@ -31,14 +32,14 @@ public final class NodeMetrics
         .name("rookery_turn_duration_seconds").help("Time an agent's handler took")
         .classicOnly().classicExponentialUpperBounds(1e-6, 4, 10).register(registry);
     final Histogram batchTurns = Histogram.builder()
-        .name("rookery_batch_turns").help("Turns per replicated log entry (group commit)")
-        .classicOnly().classicExponentialUpperBounds(1, 2, 14).register(registry);
+        .name("rookery_batch_turns").help("Turns per replicated log entry (group commit), per partition led")
+        .labelNames("partition").classicOnly().classicExponentialUpperBounds(1, 4, 7).register(registry);
     final Histogram batchBytes = Histogram.builder()
-        .name("rookery_batch_bytes").help("Bytes per replicated log entry")
-        .classicOnly().classicExponentialUpperBounds(64, 4, 10).register(registry);
+        .name("rookery_batch_bytes").help("Bytes per replicated log entry, per partition led")
+        .labelNames("partition").classicOnly().classicExponentialUpperBounds(64, 8, 6).register(registry);
     final Histogram commitSeconds = Histogram.builder()
-        .name("rookery_commit_latency_seconds").help("Proposal to commit-and-apply of a log entry")
-        .classicOnly().classicExponentialUpperBounds(1e-4, 2, 16).register(registry);
+        .name("rookery_commit_latency_seconds").help("Proposal to commit-and-apply of a log entry, per partition led")
+        .labelNames("partition").classicOnly().classicExponentialUpperBounds(1e-3, 4, 7).register(registry);
     final Counter proposals = Counter.builder()
         .name("rookery_proposals_total").help("Log entries proposed, by result")
         .labelNames("result").register(registry);
@@ -63,6 +64,11 @@ public final class NodeMetrics
     final Counter redirects = Counter.builder()
         .name("rookery_redirects_total").help("Requests answered with a redirect to another leader")
         .register(registry);
+    final Counter ephemeralDropped = Counter.builder()
+        .name("rookery_ephemeral_dropped_total").help("At-most-once messages to ephemeral agents dropped, by reason")
+        .labelNames("reason").register(registry);
+    private final java.util.concurrent.ConcurrentHashMap<String, CounterDataPoint> ephemeralDroppedByReason =
+        new java.util.concurrent.ConcurrentHashMap<>();
     final Counter inboundFrames = Counter.builder()
         .name("rookery_inbound_frames_total").help("Decoded frames received, by sending node and template")
         .labelNames("peer", "frame").register(registry);
@@ -73,6 +79,26 @@ public final class NodeMetrics
     public NodeMetrics()
     {
         JvmMetrics.builder().register(registry);
+    }
+
+    private final CounterDataPoint durableOk = turns.labelValues("durable", "ok");
+    private final CounterDataPoint ephemeralOk = turns.labelValues("ephemeral", "ok");
+
+    /**
+     * @return the turn counter of one durability and outcome; the common ones without a lookup.
+     */
+    CounterDataPoint turn(final boolean durable, final String outcome)
+    {
+        if ("ok".equals(outcome))
+        {
+            return durable ? durableOk : ephemeralOk;
+        }
+        return turns.labelValues(durable ? "durable" : "ephemeral", outcome);
+    }
+
+    void ephemeralDropped(final String reason)
+    {
+        ephemeralDroppedByReason.computeIfAbsent(reason, ephemeralDropped::labelValues).inc();
     }
 
     /** @return the registry, for components that register their own instruments. */
@@ -90,6 +116,36 @@ public final class NodeMetrics
     {
         GaugeWithCallback.builder().name(name).help(help)
             .callback(cb -> cb.call(source.getAsDouble())).register(registry);
+    }
+
+    /**
+     * A labelled gauge read at scrape time.
+     *
+     * @param name   metric name.
+     * @param help   description.
+     * @param label  the label's name.
+     * @param source fills in (value, label value) pairs.
+     */
+    public void gauges(final String name, final String help, final String label,
+        final java.util.function.Consumer<java.util.function.ObjDoubleConsumer<String>> source)
+    {
+        GaugeWithCallback.builder().name(name).help(help).labelNames(label)
+            .callback(cb -> source.accept((labelValue, value) -> cb.call(value, labelValue))).register(registry);
+    }
+
+    /**
+     * A labelled counter read at scrape time.
+     *
+     * @param name   metric name (ending in _total).
+     * @param help   description.
+     * @param label  the label's name.
+     * @param source fills in (value, label value) pairs; values must never decrease.
+     */
+    public void counters(final String name, final String help, final String label,
+        final java.util.function.Consumer<java.util.function.ObjDoubleConsumer<String>> source)
+    {
+        CounterWithCallback.builder().name(name).help(help).labelNames(label)
+            .callback(cb -> source.accept((labelValue, value) -> cb.call(value, labelValue))).register(registry);
     }
 
     /**

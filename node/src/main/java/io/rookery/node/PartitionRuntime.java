@@ -148,6 +148,7 @@ final class PartitionRuntime
     private final LogLimiter errorLog = new LogLimiter(10, TimeUnit.SECONDS);
     private final LogLimiter deadLetterLog = new LogLimiter(10, TimeUnit.SECONDS);
     private final PartitionMessaging messaging;
+    private final String partitionLabel;
     private final Map<String, Response> idempotentPending = new HashMap<>();
     private long nextResendCheckNs;
     private long nextBarrierNs;
@@ -169,6 +170,7 @@ final class PartitionRuntime
         this.runtime = runtime;
         this.loop = loop;
         this.messaging = new PartitionMessaging(partition, runtime.store());
+        this.partitionLabel = Integer.toString(partition);
     }
 
     Mode mode()
@@ -344,6 +346,12 @@ final class PartitionRuntime
 
     private void redirect(final Envelope envelope)
     {
+        if (envelope.replier == Replier.NONE && envelope.sequence <= 0)
+        {
+            // An at-most-once message that reached a former leader: nobody waits for it.
+            runtime.metrics().ephemeralDropped("not_leader");
+            return;
+        }
         runtime.metrics().redirects.inc();
         final RoutingTable.Leader leader = runtime.routing().leader(partition);
         final String hint = runtime.nodeId().equals(leader.nodeId()) ? null : leader.nodeId();
@@ -506,7 +514,7 @@ final class PartitionRuntime
                 messaging.unackedTotal() + " unacknowledged messages; retry later");
         }
         final String outcome = failure == null ? "ok" : failure.status() == Status.AGENT_ERROR ? "refused" : "error";
-        runtime.metrics().turns.labelValues(durable ? "durable" : "ephemeral", outcome).inc();
+        runtime.metrics().turn(durable, outcome).inc();
 
         if (!durable)
         {
@@ -848,8 +856,8 @@ final class PartitionRuntime
         inFlight = batch;
         batch.proposedNs = nowNs;
         final byte[] bytes = batch.entry.encode();
-        runtime.metrics().batchTurns.observe(batch.turns);
-        runtime.metrics().batchBytes.observe(bytes.length);
+        runtime.metrics().batchTurns.labelValues(partitionLabel).observe(batch.turns);
+        runtime.metrics().batchBytes.labelValues(partitionLabel).observe(bytes.length);
         runtime.propose(partition, bytes).whenComplete((result, ex) ->
         {
             final ProposalResult outcome = result != null ? result :
@@ -864,7 +872,7 @@ final class PartitionRuntime
         {
             inFlight = null;
         }
-        runtime.metrics().commitSeconds.observe((loop.nowNs() - batch.proposedNs) / 1e9);
+        runtime.metrics().commitSeconds.labelValues(partitionLabel).observe((loop.nowNs() - batch.proposedNs) / 1e9);
         runtime.metrics().proposals.labelValues(result.status().name().toLowerCase()).inc();
         if (result.status() == ProposalResult.Status.APPLIED)
         {

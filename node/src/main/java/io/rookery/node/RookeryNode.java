@@ -23,6 +23,7 @@ import java.util.concurrent.TimeUnit;
 import io.rookery.api.AgentId;
 import io.rookery.api.AgentType;
 import io.rookery.api.Codecs;
+import io.rookery.api.Durability;
 import io.rookery.gossip.Membership;
 import io.rookery.gossip.MembershipListener;
 import io.rookery.gossip.NodeMetadata;
@@ -281,6 +282,30 @@ public final class RookeryNode implements AutoCloseable
     public CompletableFuture<Response> ask(final AgentId id, final byte[] payload)
     {
         return runtime.router().request(id, payload, RequestKind.ASK, null, ctx.limits().requestTimeout());
+    }
+
+    /**
+     * Sends a message to an ephemeral agent and forgets it: at most once, no reply, no
+     * confirmation. When this node leads the agent's partition the message goes straight into the
+     * partition loop; otherwise it is one Aeron frame to the leader. A message that cannot be
+     * handed over (no known leader, outbound ring full) is counted in
+     * {@code rookery_ephemeral_dropped_total} and this returns false.
+     *
+     * @param id      an agent whose type is {@link io.rookery.api.Durability#EPHEMERAL}.
+     * @param payload the message, encoded for the type's message codec.
+     * @return whether the message was handed to a partition loop or to the transport.
+     * @throws IllegalArgumentException when the type is unknown or durable (durable agents take
+     *                                  {@link #ask(AgentId, byte[])}, whose outcome is known).
+     */
+    public boolean tellEphemeral(final AgentId id, final byte[] payload)
+    {
+        final AgentType<?, ?> type = runtime.registry().find(id.type());
+        if (type == null || type.durability() != Durability.EPHEMERAL)
+        {
+            throw new IllegalArgumentException(type == null ? "unknown agent type '" + id.type() + "'" :
+                "agent type '" + id.type() + "' is durable; use ask");
+        }
+        return runtime.router().tellEphemeral(id, payload, null);
     }
 
     /**
@@ -576,6 +601,13 @@ public final class RookeryNode implements AutoCloseable
         metrics.counter("rookery_transport_outbound_full_total", "Sends refused: outbound ring full",
             tc::outboundFull);
         metrics.counter("rookery_transport_malformed_total", "Malformed frames dropped", tc::malformedTotal);
+        metrics.counter("rookery_transport_batches_sent_total",
+            "Aeron messages that carried several small frames to one peer", tc::batchesSent);
+        metrics.counter("rookery_transport_errors_total", "Errors reported by Aeron or the transport conductor",
+            tc::errors);
+        metrics.counter("rookery_transport_reconnects_total",
+            "Aeron clients replaced after closing under the transport (a pause beyond the driver timeout)",
+            tc::reconnects);
         metrics.gauge("rookery_gossip_members", "Live members in this node's view", () -> membership.members().size());
         metrics.counter("rookery_gossip_failures_total", "Members declared dead", membership::failures);
         metrics.gauge("rookery_partitions_hosted", "Partition replicas on this node",
@@ -585,6 +617,45 @@ public final class RookeryNode implements AutoCloseable
             () -> placement.movesInProgress());
         metrics.gauge("rookery_store_size_bytes", "Approximate size of the node's RocksDB",
             store::approximateSizeBytes);
+        metrics.counter("rookery_gossip_departures_total", "Members that left gracefully", membership::departures);
+        metrics.counter("rookery_gossip_metadata_errors_total", "Members ignored for undecodable metadata",
+            membership::metadataErrors);
+        metrics.counters("rookery_transport_peer_frames_sent_total", "Frames published to each peer", "peer",
+            out -> transport.peerStats().forEach((key, stats) -> out.accept(peerName(key), stats.framesSent())));
+        metrics.counters("rookery_transport_peer_back_pressure_total",
+            "Offers to each peer refused with back-pressure", "peer",
+            out -> transport.peerStats().forEach((key, stats) -> out.accept(peerName(key), stats.backPressured())));
+        metrics.counters("rookery_transport_peer_dropped_total", "Frames for each peer dropped", "peer",
+            out -> transport.peerStats().forEach((key, stats) -> out.accept(peerName(key), stats.dropped())));
+        metrics.counters("rookery_snapshots_taken_total", "Snapshots written, per hosted partition", "partition",
+            out -> forEachHosted((p, stats) -> out.accept(Integer.toString(p), stats.snapshotsTaken())));
+        metrics.counters("rookery_snapshots_installed_total",
+            "Snapshots received from a leader, per hosted partition", "partition",
+            out -> forEachHosted((p, stats) -> out.accept(Integer.toString(p), stats.snapshotsInstalled())));
+        metrics.gauges("rookery_snapshot_last_bytes", "Size of the last snapshot written, per hosted partition",
+            "partition",
+            out -> forEachHosted((p, stats) -> out.accept(Integer.toString(p), stats.lastSnapshotBytes())));
+        metrics.gauges("rookery_snapshot_last_seconds", "Time the last snapshot took, per hosted partition",
+            "partition",
+            out -> forEachHosted((p, stats) -> out.accept(Integer.toString(p), stats.lastSnapshotNanos() / 1e9)));
+    }
+
+    private String peerName(final long nodeKey)
+    {
+        final String id = runtime.routing().nodeIdOf(nodeKey);
+        return id == null ? Long.toHexString(nodeKey) : id;
+    }
+
+    private void forEachHosted(final java.util.function.BiConsumer<Integer, PartitionGroups.StateMachineStats> visit)
+    {
+        for (final int p : groups.hostedPartitions())
+        {
+            final PartitionGroups.StateMachineStats stats = groups.stateMachineStats(p);
+            if (stats != null)
+            {
+                visit.accept(p, stats);
+            }
+        }
     }
 
     private static void checkCompatibility(final Collection<NodeMetadata> members, final Context ctx)

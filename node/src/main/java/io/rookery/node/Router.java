@@ -11,6 +11,7 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 
+import io.prometheus.metrics.core.datapoints.CounterDataPoint;
 import io.rookery.api.AgentId;
 import io.rookery.gossip.NodeMetadata;
 import io.rookery.transport.AeronTransport;
@@ -23,6 +24,8 @@ import io.rookery.transport.codecs.AgentRequestEncoder;
 import io.rookery.transport.codecs.AgentResponseDecoder;
 import io.rookery.transport.codecs.AgentResponseEncoder;
 import io.rookery.transport.codecs.Durability;
+import io.rookery.transport.codecs.EphemeralMessageDecoder;
+import io.rookery.transport.codecs.EphemeralMessageEncoder;
 import io.rookery.transport.codecs.MessageHeaderDecoder;
 import io.rookery.transport.codecs.MessageAckDecoder;
 import io.rookery.transport.codecs.MessageAckEncoder;
@@ -31,6 +34,8 @@ import io.rookery.transport.codecs.RequestKind;
 import io.rookery.transport.codecs.Status;
 import org.agrona.DirectBuffer;
 import org.agrona.ExpandableDirectByteBuffer;
+import org.agrona.collections.Long2ObjectHashMap;
+import org.agrona.concurrent.UnsafeBuffer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -59,6 +64,9 @@ final class Router implements FrameHandler
     private final AgentResponseDecoder responseDecoder = new AgentResponseDecoder();
     private final AgentMessageDecoder messageDecoder = new AgentMessageDecoder();
     private final MessageAckDecoder ackDecoder = new MessageAckDecoder();
+    private final EphemeralMessageDecoder ephemeralDecoder = new EphemeralMessageDecoder();
+    private final UnsafeBuffer typeView = new UnsafeBuffer(0, 0);
+    private final Long2ObjectHashMap<CounterDataPoint> ephemeralInbound = new Long2ObjectHashMap<>();
     private final LogLimiter lateLog = new LogLimiter(10, TimeUnit.SECONDS);
     private final AtomicLong lateResponses = new AtomicLong();
     private volatile AeronTransport transport;
@@ -71,6 +79,9 @@ final class Router implements FrameHandler
         final AgentResponseEncoder response = new AgentResponseEncoder();
         final AgentMessageEncoder message = new AgentMessageEncoder();
         final MessageAckEncoder ack = new MessageAckEncoder();
+        final EphemeralMessageEncoder ephemeral = new EphemeralMessageEncoder();
+        final UnsafeBuffer type = new UnsafeBuffer(new byte[4 * AgentId.MAX_LENGTH]);
+        final UnsafeBuffer key = new UnsafeBuffer(new byte[4 * AgentId.MAX_LENGTH]);
     }
 
     private final class Call
@@ -327,6 +338,8 @@ final class Router implements FrameHandler
                 onAgentMessage(messageDecoder.wrap(buffer, bodyOffset, blockLength, version));
             case MessageAckDecoder.TEMPLATE_ID ->
                 onAck(ackDecoder.wrap(buffer, bodyOffset, blockLength, version));
+            case EphemeralMessageDecoder.TEMPLATE_ID ->
+                onEphemeral(ephemeralDecoder.wrap(buffer, bodyOffset, blockLength, version));
             default -> runtime.metrics().rejected.labelValues("unhandled_frame").inc();
         }
     }
@@ -385,6 +398,63 @@ final class Router implements FrameHandler
         runtime.deliver(sender == null ?
             Envelope.request(target, partition, payload, kind == RequestKind.ASK, replier, deadlineMs, idempotencyKey) :
             new Envelope(target, partition, payload, sender, kind == RequestKind.ASK, replier, deadlineMs));
+    }
+
+    /**
+     * Sends an at-most-once message to an ephemeral agent and forgets it: straight into the
+     * partition loop when this node leads the agent's partition, otherwise as one
+     * {@code EphemeralMessage} frame to the leader, which answers nothing. The message is lost,
+     * and counted, when no leader is known, when the outbound ring is full, or when leadership
+     * moves while it travels; nothing is retried, so nothing runs twice.
+     *
+     * @param target  an agent of an ephemeral type.
+     * @param payload the message.
+     * @param sender  the sending agent, or null for a message from outside.
+     * @return whether the message was handed to a partition loop or to the transport.
+     */
+    boolean tellEphemeral(final AgentId target, final byte[] payload, final AgentId sender)
+    {
+        final int partition = Partitioner.partition(target, runtime.partitionCount());
+        final String leader = runtime.routing().leader(partition).nodeId();
+        if (leader == null)
+        {
+            runtime.metrics().ephemeralDropped("no_leader");
+            return false;
+        }
+        if (leader.equals(runtime.nodeId()))
+        {
+            return runtime.deliverEphemeral(new Envelope(target, partition, payload, sender, false, Replier.NONE, 0));
+        }
+        final AeronTransport transport = this.transport;
+        if (transport == null)
+        {
+            runtime.metrics().ephemeralDropped("no_transport");
+            return false;
+        }
+        final Encoders e = encoders.get();
+        final EphemeralMessageEncoder encoder = e.ephemeral.wrapAndApplyHeader(e.buffer, 0, e.header)
+            .senderNode(runtime.nodeKey())
+            .partition(partition)
+            .putTargetType(e.type, 0, utf8(target.type(), e.type))
+            .putTargetKey(e.key, 0, utf8(target.key(), e.key));
+        if (sender == null)
+        {
+            encoder.putSenderType(e.type, 0, 0).putSenderKey(e.key, 0, 0);
+        }
+        else
+        {
+            encoder.putSenderType(e.type, 0, utf8(sender.type(), e.type))
+                .putSenderKey(e.key, 0, utf8(sender.key(), e.key));
+        }
+        encoder.putPayload(payload, 0, payload.length);
+        final int length = MessageHeaderEncoder.ENCODED_LENGTH + encoder.encodedLength();
+        final int result = transport.send(NodeKeys.of(leader), e.buffer, 0, length);
+        if (result != AeronTransport.SENT)
+        {
+            runtime.metrics().ephemeralDropped(result == AeronTransport.TOO_LARGE ? "too_large" : "outbound_full");
+            return false;
+        }
+        return true;
     }
 
     /**
@@ -494,6 +564,49 @@ final class Router implements FrameHandler
             sourcePartition, sequence, sourceTerm));
     }
 
+    private void onEphemeral(final EphemeralMessageDecoder decoder)
+    {
+        final long senderNode = decoder.senderNode();
+        final int partition = decoder.partition();
+        decoder.wrapTargetType(typeView);
+        String targetType = runtime.registry().name(typeView, 0, typeView.capacity());
+        if (targetType == null)
+        {
+            targetType = typeView.getStringWithoutLengthUtf8(0, typeView.capacity());
+        }
+        final String targetKey = decoder.targetKey();
+        final String senderType = decoder.senderType();
+        final String senderKey = decoder.senderKey();
+        final byte[] payload = new byte[decoder.payloadLength()];
+        decoder.getPayload(payload, 0, payload.length);
+        CounterDataPoint inbound = ephemeralInbound.get(senderNode);
+        if (inbound == null)
+        {
+            inbound = runtime.metrics().inboundFrames.labelValues(peerLabel(senderNode), "ephemeral");
+            ephemeralInbound.put(senderNode, inbound);
+        }
+        inbound.inc();
+        final AgentId target;
+        final AgentId sender;
+        try
+        {
+            target = new AgentId(targetType, targetKey);
+            sender = senderType.isEmpty() ? null : new AgentId(senderType, senderKey);
+        }
+        catch (final IllegalArgumentException ex)
+        {
+            runtime.metrics().rejected.labelValues("bad_agent_message").inc();
+            return;
+        }
+        if (partition >= runtime.partitionCount() ||
+            Partitioner.partition(target, runtime.partitionCount()) != partition)
+        {
+            runtime.metrics().rejected.labelValues("bad_agent_message").inc();
+            return;
+        }
+        runtime.deliverEphemeral(new Envelope(target, partition, payload, sender, false, Replier.NONE, 0));
+    }
+
     private void onAck(final MessageAckDecoder decoder)
     {
         final long senderNode = decoder.senderNode();
@@ -574,6 +687,25 @@ final class Router implements FrameHandler
     private static Response internalError(final Throwable ex)
     {
         return Response.error(Status.INTERNAL_ERROR, String.valueOf(ex));
+    }
+
+    /**
+     * Writes text as UTF-8 without allocating when it is ASCII, as agent types and most keys are.
+     *
+     * @return the number of bytes written.
+     */
+    private static int utf8(final String text, final UnsafeBuffer dst)
+    {
+        for (int i = 0, length = text.length(); i < length; i++)
+        {
+            final char c = text.charAt(i);
+            if (c >= 0x80)
+            {
+                return dst.putStringWithoutLengthUtf8(0, text);
+            }
+            dst.putByte(i, (byte)c);
+        }
+        return text.length();
     }
 
     private String peerLabel(final long nodeKey)

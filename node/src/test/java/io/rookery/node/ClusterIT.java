@@ -168,6 +168,42 @@ class ClusterIT
             .contains("\"state\":0").contains("\"exists\":false");
     }
 
+    @Test
+    void metricsAreValidPrometheusTextWithEveryFamilyOperatorsNeed() throws Exception
+    {
+        // Some traffic so every family has samples, on the node that leads the agent's partition.
+        final AgentId id = AgentId.of("counter", "metrics");
+        final RookeryNode leader = cluster.servingLeader(cluster.node(0).partitionOf(id));
+        leader.ask(id, "{\"op\":\"increment\"}".getBytes(StandardCharsets.UTF_8)).get();
+        HTTP.send(HttpRequest.newBuilder(URI.create("http://" + leader.httpEndpoint() + "/health")).build(),
+            HttpResponse.BodyHandlers.discarding());
+        final String text = HTTP.send(HttpRequest.newBuilder(
+                URI.create("http://" + leader.httpEndpoint() + "/metrics")).build(),
+            HttpResponse.BodyHandlers.ofString()).body();
+        final java.util.Map<String, Double> samples = new java.util.HashMap<>();
+        final java.util.regex.Pattern sample = java.util.regex.Pattern.compile(
+            "^([a-zA-Z_:][a-zA-Z0-9_:]*)(\\{[^}]*\\})? (-?[0-9.eE+-]+|NaN|\\+Inf|-Inf)( [0-9]+)?$");
+        for (final String line : text.split("\n"))
+        {
+            if (line.isEmpty() || line.startsWith("# HELP ") || line.startsWith("# TYPE "))
+            {
+                continue;
+            }
+            final java.util.regex.Matcher m = sample.matcher(line);
+            assertThat(m.matches()).as("valid exposition line: " + line).isTrue();
+            samples.merge(m.group(1), Double.parseDouble(m.group(3).replace("+Inf", "Infinity")), Double::sum);
+        }
+        assertThat(samples.keySet()).contains(
+            "rookery_turns_total", "rookery_turn_duration_seconds_count", "rookery_commit_latency_seconds_count",
+            "rookery_batch_turns_count", "rookery_leader_changes_total", "rookery_transport_frames_sent_total",
+            "rookery_transport_peer_frames_sent_total", "rookery_transport_back_pressure_total",
+            "rookery_gossip_members", "rookery_gossip_failures_total", "rookery_store_size_bytes",
+            "rookery_partitions_led", "rookery_http_requests_total", "jvm_memory_used_bytes");
+        assertThat(samples.get("rookery_gossip_members")).isEqualTo(3.0);
+        assertThat(text).contains("rookery_commit_latency_seconds_count{partition=\"");
+        assertThat(text).contains("rookery_transport_peer_frames_sent_total{peer=\"");
+    }
+
     private static double inboundRequests(final RookeryNode node, final String fromNode)
     {
         return node.metrics().inboundFrames.labelValues(fromNode, "agent_message").get();

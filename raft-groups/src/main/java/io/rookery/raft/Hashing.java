@@ -22,7 +22,7 @@ public final class Hashing
      */
     public static long hash64(final String s)
     {
-        return fmix64(fnv(FNV_OFFSET, s.getBytes(StandardCharsets.UTF_8)));
+        return fmix64(fnv(FNV_OFFSET, s));
     }
 
     /**
@@ -32,9 +32,9 @@ public final class Hashing
      */
     public static long hash64(final String a, final String b)
     {
-        long h = fnv(FNV_OFFSET, a.getBytes(StandardCharsets.UTF_8));
+        long h = fnv(FNV_OFFSET, a);
         h = (h ^ 0xFF) * FNV_PRIME;
-        h = fnv(h, b.getBytes(StandardCharsets.UTF_8));
+        h = fnv(h, b);
         return fmix64(h);
     }
 
@@ -48,7 +48,52 @@ public final class Hashing
         return fmix64(h ^ fmix64(n + 0x9E3779B97F4A7C15L));
     }
 
-    private static long fnv(final long seed, final byte[] bytes)
+    /**
+     * FNV-1a over the UTF-8 encoding of {@code s}, produced on the fly rather than allocated:
+     * partitioning runs for every message. Byte for byte what {@code s.getBytes(UTF_8)} gives,
+     * including '?' for a lone surrogate.
+     */
+    private static long fnv(final long seed, final String s)
+    {
+        long h = seed;
+        for (int i = 0, length = s.length(); i < length; i++)
+        {
+            final char c = s.charAt(i);
+            if (c < 0x80)
+            {
+                h = (h ^ c) * FNV_PRIME;
+            }
+            else if (c < 0x800)
+            {
+                h = (h ^ (0xC0 | (c >> 6))) * FNV_PRIME;
+                h = (h ^ (0x80 | (c & 0x3F))) * FNV_PRIME;
+            }
+            else if (Character.isHighSurrogate(c) && i + 1 < length && Character.isLowSurrogate(s.charAt(i + 1)))
+            {
+                final int cp = Character.toCodePoint(c, s.charAt(++i));
+                h = (h ^ (0xF0 | (cp >> 18))) * FNV_PRIME;
+                h = (h ^ (0x80 | ((cp >> 12) & 0x3F))) * FNV_PRIME;
+                h = (h ^ (0x80 | ((cp >> 6) & 0x3F))) * FNV_PRIME;
+                h = (h ^ (0x80 | (cp & 0x3F))) * FNV_PRIME;
+            }
+            else if (Character.isSurrogate(c))
+            {
+                h = (h ^ '?') * FNV_PRIME;
+            }
+            else
+            {
+                h = (h ^ (0xE0 | (c >> 12))) * FNV_PRIME;
+                h = (h ^ (0x80 | ((c >> 6) & 0x3F))) * FNV_PRIME;
+                h = (h ^ (0x80 | (c & 0x3F))) * FNV_PRIME;
+            }
+        }
+        return h;
+    }
+
+    /**
+     * The reference: FNV-1a over bytes, for tests that check {@link #fnv(long, String)} against it.
+     */
+    static long fnvOfBytes(final long seed, final byte[] bytes)
     {
         long h = seed;
         for (final byte b : bytes)
@@ -57,6 +102,16 @@ public final class Hashing
             h *= FNV_PRIME;
         }
         return h;
+    }
+
+    static long fnvOfUtf8(final String s)
+    {
+        return fnv(FNV_OFFSET, s);
+    }
+
+    static long fnvOfUtf8Bytes(final String s)
+    {
+        return fnvOfBytes(FNV_OFFSET, s.getBytes(StandardCharsets.UTF_8));
     }
 
     private static long fmix64(final long k)

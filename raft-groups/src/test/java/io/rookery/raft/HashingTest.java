@@ -55,6 +55,34 @@ class HashingTest
     }
 
     @Test
+    void theOnTheFlyUtf8EncodingMatchesTheJdksForAnyText()
+    {
+        final java.util.Random random = new java.util.Random(42);
+        final String[] fixed = {"", "a", "caf\u00e9", "\u20ac uro", "\ud83d\ude00 emoji", "lone \ud83d high",
+            "lone \ude00 low", "\ude00\ud83d reversed", "end high \ud83d", "\u07ff\u0800\uffff"};
+        for (final String s : fixed)
+        {
+            assertThat(Hashing.fnvOfUtf8(s)).as(s).isEqualTo(Hashing.fnvOfUtf8Bytes(s));
+        }
+        for (int i = 0; i < 20_000; i++)
+        {
+            final char[] chars = new char[random.nextInt(12)];
+            for (int j = 0; j < chars.length; j++)
+            {
+                chars[j] = switch (random.nextInt(4))
+                {
+                    case 0 -> (char)random.nextInt(0x80);
+                    case 1 -> (char)random.nextInt(0x800);
+                    case 2 -> (char)(0xD800 + random.nextInt(0x800));
+                    default -> (char)random.nextInt(0x10000);
+                };
+            }
+            final String s = new String(chars);
+            assertThat(Hashing.fnvOfUtf8(s)).isEqualTo(Hashing.fnvOfUtf8Bytes(s));
+        }
+    }
+
+    @Test
     void pairHashSeparatesItsParts()
     {
         assertThat(Hashing.hash64("ab", "c")).isNotEqualTo(Hashing.hash64("a", "bc"));

@@ -1,0 +1,67 @@
+package io.rookery.jmh.transport;
+
+import java.util.concurrent.TimeUnit;
+
+import org.openjdk.jmh.annotations.Benchmark;
+import org.openjdk.jmh.annotations.BenchmarkMode;
+import org.openjdk.jmh.annotations.Fork;
+import org.openjdk.jmh.annotations.Level;
+import org.openjdk.jmh.annotations.Measurement;
+import org.openjdk.jmh.annotations.Mode;
+import org.openjdk.jmh.annotations.OutputTimeUnit;
+import org.openjdk.jmh.annotations.Param;
+import org.openjdk.jmh.annotations.Scope;
+import org.openjdk.jmh.annotations.Setup;
+import org.openjdk.jmh.annotations.State;
+import org.openjdk.jmh.annotations.TearDown;
+import org.openjdk.jmh.annotations.Threads;
+import org.openjdk.jmh.annotations.Warmup;
+
+/**
+ * Ephemeral agent tells per second, across nodes and on one node, handled by the agent (a window
+ * of 4096 bounds what may be in flight; every iteration ends by waiting for every tell). Compare
+ * with {@link TransportBenchmark}'s raw Aeron figure from the same run.
+ */
+@State(Scope.Benchmark)
+@BenchmarkMode(Mode.Throughput)
+@OutputTimeUnit(TimeUnit.SECONDS)
+@Warmup(iterations = 3, time = 5)
+@Measurement(iterations = 5, time = 5)
+@Fork(value = 1)
+@Threads(1)
+public class EphemeralTellBenchmark
+{
+    @Param({"cross-node", "same-node"})
+    public String route;
+
+    @Param({"64"})
+    public int payload;
+
+    private Link link;
+    private Window window;
+
+    @Setup(Level.Trial)
+    public void start()
+    {
+        link = new EphemeralTellLink("cross-node".equals(route), payload);
+        window = new Window(link, TransportBenchmark.WINDOW);
+    }
+
+    @TearDown(Level.Iteration)
+    public void everyTellArrived()
+    {
+        window.drain();
+    }
+
+    @TearDown(Level.Trial)
+    public void stop()
+    {
+        link.close();
+    }
+
+    @Benchmark
+    public void tell()
+    {
+        window.sendOne();
+    }
+}
