@@ -34,6 +34,7 @@ import org.agrona.ExpandableRingBuffer;
 import org.agrona.MutableDirectBuffer;
 import org.agrona.collections.Long2ObjectHashMap;
 import org.agrona.concurrent.Agent;
+import org.agrona.concurrent.AgentInvoker;
 import org.agrona.concurrent.AgentRunner;
 import org.agrona.concurrent.MessageHandler;
 import org.agrona.concurrent.UnsafeBuffer;
@@ -83,6 +84,7 @@ public final class AeronTransport implements AutoCloseable
 
     private final Context ctx;
     private final MediaDriver driver;
+    private AgentInvoker driverInvoker;
     private final LogLimiter errorLog = new LogLimiter(5, TimeUnit.SECONDS);
     private final UnsafeBuffer pendingScratch;
     private volatile Aeron aeron;
@@ -104,11 +106,17 @@ public final class AeronTransport implements AutoCloseable
         {
             if (ctx.embeddedDriver())
             {
-                driver = MediaDriver.launchEmbedded(driverContext(ctx).errorHandler(this::onError));
+                // The conductor runs the duty cycles of the driver and of the Aeron client itself: one
+                // thread per node moves frames from senders to the wire and from the wire to the
+                // handler, with no hand-off between threads.
+                driver = MediaDriver.launchEmbedded(driverContext(ctx)
+                    .threadingMode(ThreadingMode.INVOKER)
+                    .errorHandler(this::onError));
+                driverInvoker = driver.sharedAgentInvoker();
             }
             aeron = Aeron.connect(clientContext());
             subscription = aeron.addSubscription(subscriptionChannel(ctx.host() + ":" + ctx.port()), STREAM_ID);
-            this.endpoint = resolveEndpoint(subscription, ctx);
+            this.endpoint = resolveEndpoint(subscription, ctx, driverInvoker);
 
             this.pendingScratch = new UnsafeBuffer(new byte[PENDING_PREFIX_LENGTH + ctx.maxFrameLength() +
                 Math.max(ctx.maxBatchLength(), 0)]);
@@ -378,6 +386,8 @@ public final class AeronTransport implements AutoCloseable
     {
         return new Aeron.Context()
             .aeronDirectoryName(ctx.aeronDirectoryName())
+            .useConductorAgentInvoker(null != driverInvoker)
+            .driverAgentInvoker(driverInvoker)
             .driverTimeoutMs(ctx.driverTimeout().toMillis())
             .errorHandler(this::onError);
     }
@@ -430,7 +440,8 @@ public final class AeronTransport implements AutoCloseable
         return new ChannelUriStringBuilder().media(CommonContext.UDP_MEDIA).endpoint(endpoint).build();
     }
 
-    private static String resolveEndpoint(final Subscription subscription, final Context ctx)
+    private static String resolveEndpoint(
+        final Subscription subscription, final Context ctx, final AgentInvoker driverInvoker)
     {
         if (ctx.port() != 0)
         {
@@ -448,6 +459,10 @@ public final class AeronTransport implements AutoCloseable
             if (System.nanoTime() - deadlineNs > 0)
             {
                 throw new IllegalStateException("could not resolve the port of " + subscription.channel());
+            }
+            if (null != driverInvoker)
+            {
+                driverInvoker.invoke();
             }
             Thread.onSpinWait();
         }
@@ -705,11 +720,21 @@ public final class AeronTransport implements AutoCloseable
 
         public int doWork()
         {
+            int work = 0;
+            if (null != driverInvoker)
+            {
+                work += driverInvoker.invoke();
+                final AgentInvoker client = aeron.conductorAgentInvoker();
+                if (null != client && !aeron.isClosed())
+                {
+                    work += client.invoke();
+                }
+            }
             if (aeron.isClosed())
             {
-                return reconnect();
+                return work + reconnect();
             }
-            int work = outbound.read(this, ctx.fragmentLimit());
+            work += outbound.read(this, ctx.fragmentLimit());
             for (int i = 0, size = dirty.size(); i < size; i++)
             {
                 final Peer peer = dirty.get(i);
