@@ -4,7 +4,11 @@
 ROOKERY_HOME="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 ROOKERY_MAVEN_VERSION=3.9.9
 # Agrona 2.x (so Aeron and the SBE codecs) reaches into jdk.internal.misc.
-ROOKERY_JVM_FLAGS="--add-exports java.base/jdk.internal.misc=ALL-UNNAMED --add-opens java.base/java.nio=ALL-UNNAMED --add-opens java.base/sun.nio.ch=ALL-UNNAMED"
+# Common pool of at least 2: with parallelism 1 (2-core machines) every CompletableFuture async stage, which
+# Ratis uses on each append, starts a new thread.
+ROOKERY_JVM_FLAGS="--add-exports java.base/jdk.internal.misc=ALL-UNNAMED --add-opens java.base/java.nio=ALL-UNNAMED \
+--add-opens java.base/sun.nio.ch=ALL-UNNAMED \
+-Djava.util.concurrent.ForkJoinPool.common.parallelism=$(( $(nproc) > 2 ? $(nproc) - 1 : 2 ))"
 
 rookery_java() {
     if command -v java >/dev/null 2>&1; then

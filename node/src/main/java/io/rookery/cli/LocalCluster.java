@@ -15,6 +15,7 @@ import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.function.IntFunction;
 
+import io.rookery.node.RookeryNode;
 import io.rookery.raft.Hashing;
 import io.rookery.testing.TestCluster;
 
@@ -424,6 +425,7 @@ public final class LocalCluster implements AutoCloseable
             "--add-exports", "java.base/jdk.internal.misc=ALL-UNNAMED",
             "--add-opens", "java.base/java.nio=ALL-UNNAMED",
             "--add-opens", "java.base/sun.nio.ch=ALL-UNNAMED",
+            RookeryNode.COMMON_POOL_FLAG,
             "-XX:+UseSerialGC", "-Xms64m", "-Xmx512m", "-XX:MaxDirectMemorySize=512m"));
         private final List<String> nodeArgs = new ArrayList<>();
 

@@ -40,6 +40,12 @@ public final class Main implements Runnable
      */
     public static void main(final String[] args)
     {
+        if (System.getProperty("java.util.concurrent.ForkJoinPool.common.parallelism") == null)
+        {
+            // Before anything touches the common pool: see RookeryNode.COMMON_POOL_FLAG.
+            System.setProperty("java.util.concurrent.ForkJoinPool.common.parallelism",
+                Integer.toString(Math.max(2, Runtime.getRuntime().availableProcessors() - 1)));
+        }
         System.exit(execute(args, System.getenv()));
     }
 

@@ -69,6 +69,10 @@ final class NodeCommand implements Callable<Integer>
     @Option(names = "--idle", defaultValue = "polite", description = "Idle profile: polite or low-latency.")
     String idle;
 
+    @Option(names = "--aeron-mtu", defaultValue = "0",
+        description = "Aeron MTU in bytes, a multiple of 32 (0: 8192 on a loopback host, else 1408).")
+    int aeronMtu;
+
     @Option(names = "--loops", defaultValue = "0", description = "Partition loops (0: one per core).")
     int loops;
 
@@ -119,6 +123,7 @@ final class NodeCommand implements Callable<Integer>
             .join(join)
             .pluginsDir(plugins)
             .idleProfile(IdleProfile.parse(idle))
+            .aeronMtu(aeronMtu)
             .electionTimeout(Duration.ofMillis(electionTimeoutMs), Duration.ofMillis(2 * electionTimeoutMs))
             .snapshotThreshold(snapshotThreshold)
             .replacementGrace(Duration.ofSeconds(replaceAfterSeconds))

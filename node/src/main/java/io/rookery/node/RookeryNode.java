@@ -1,8 +1,10 @@
 package io.rookery.node;
 
 import java.io.IOException;
+import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.net.URI;
+import java.net.UnknownHostException;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
@@ -17,6 +19,7 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executors;
+import java.util.concurrent.ForkJoinPool;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 
@@ -52,6 +55,16 @@ import org.slf4j.LoggerFactory;
 public final class RookeryNode implements AutoCloseable
 {
     private static final Logger LOG = LoggerFactory.getLogger(RookeryNode.class);
+
+    /**
+     * JVM flag that gives the JDK's common pool two threads at least. With parallelism 1, the default
+     * when a machine has two cores, {@link java.util.concurrent.CompletableFuture} runs every async stage
+     * without an executor on a thread of its own; Ratis uses such stages on each append a follower
+     * receives, so a loaded node would start thousands of threads a second. The flag must be on the
+     * command line (the pool reads it once); {@link #start} warns when it is missing.
+     */
+    public static final String COMMON_POOL_FLAG = "-Djava.util.concurrent.ForkJoinPool.common.parallelism=" +
+        Math.max(2, Runtime.getRuntime().availableProcessors() - 1);
 
     private enum State
     {
@@ -104,6 +117,7 @@ public final class RookeryNode implements AutoCloseable
                 .port(ctx.aeronPort())
                 .aeronDirectoryName(ctx.aeronDirectoryName())
                 .idleProfile(ctx.idleProfile())
+                .mtu(ctx.aeronMtu())
                 .frameHandler(runtime.router()));
             runtime.router().transport(transport);
             groups = PartitionGroups.start(new PartitionGroups.Context()
@@ -193,6 +207,11 @@ public final class RookeryNode implements AutoCloseable
      */
     public static RookeryNode start(final Context ctx)
     {
+        if (ForkJoinPool.getCommonPoolParallelism() < 2)
+        {
+            LOG.warn("event=common_pool_too_small parallelism={} effect=\"a new thread per Raft append\" " +
+                "fix=\"start the JVM with {}\"", ForkJoinPool.getCommonPoolParallelism(), COMMON_POOL_FLAG);
+        }
         ctx.conclude();
         return new RookeryNode(ctx);
     }
@@ -749,6 +768,11 @@ public final class RookeryNode implements AutoCloseable
      */
     public static final class Context
     {
+        /** Aeron MTU chosen for a node bound to a loopback address (the link MTU there is 64 KiB). */
+        public static final int LOOPBACK_MTU = 8192;
+        /** Aeron MTU chosen otherwise: fits a 1500-byte Ethernet path with room for IP and UDP headers. */
+        public static final int NETWORK_MTU = 1408;
+
         private String nodeId;
         private String clusterId = "rookery";
         private int partitionCount = 16;
@@ -765,6 +789,7 @@ public final class RookeryNode implements AutoCloseable
         private Duration bootstrapTimeout = Duration.ofSeconds(120);
         private int partitionLoops = Math.max(1, Runtime.getRuntime().availableProcessors());
         private IdleProfile idleProfile = IdleProfile.POLITE;
+        private int aeronMtu;
         private int httpThreads = 4;
         private Path pluginsDir;
         private final List<AgentType<?, ?>> agentTypes = new ArrayList<>();
@@ -842,6 +867,15 @@ public final class RookeryNode implements AutoCloseable
                 aeronDirectoryName = base + "/rookery-aeron-" +
                     Long.toHexString(Hashing.hash64(dataDir.toAbsolutePath().toString()));
             }
+            if (aeronMtu == 0)
+            {
+                aeronMtu = isLoopback(host) ? LOOPBACK_MTU : NETWORK_MTU;
+            }
+            if (aeronMtu < 576 || aeronMtu > 65504 || aeronMtu % 32 != 0)
+            {
+                throw new IllegalArgumentException(
+                    "node.aeronMtu must be 0 (auto) or a multiple of 32 in [576, 65504]: " + aeronMtu);
+            }
             if (maxBatchBytes < 64 * 1024 || maxBatchTurns < 1)
             {
                 throw new IllegalArgumentException("node.maxBatchBytes must be >= 64 KiB and node.maxBatchTurns >= 1");
@@ -852,6 +886,18 @@ public final class RookeryNode implements AutoCloseable
                     "node.maxBatchBytes must stay under the 4 MiB entry limit");
             }
             return this;
+        }
+
+        private static boolean isLoopback(final String host)
+        {
+            try
+            {
+                return InetAddress.getByName(host).isLoopbackAddress();
+            }
+            catch (final UnknownHostException ex)
+            {
+                return false;
+            }
         }
 
         List<String> seeds(final String self)
@@ -1180,6 +1226,27 @@ public final class RookeryNode implements AutoCloseable
         public Context idleProfile(final IdleProfile profile)
         {
             this.idleProfile = profile;
+            return this;
+        }
+
+        /** @return Aeron MTU in bytes; after {@link #conclude()} never 0. */
+        public int aeronMtu()
+        {
+            return aeronMtu;
+        }
+
+        /**
+         * The largest datagram Aeron sends. Small frames are batched up to it, so on loopback, where the link
+         * MTU is 64 KiB, a larger one carries several times the messages per system call. On a real network
+         * it must fit the path MTU or datagrams fragment at the IP layer and one lost piece loses them all.
+         *
+         * @param mtu bytes, a multiple of 32; 0 (default) picks {@value #LOOPBACK_MTU} when the node binds a
+         *            loopback address and {@value #NETWORK_MTU} otherwise.
+         * @return this.
+         */
+        public Context aeronMtu(final int mtu)
+        {
+            this.aeronMtu = mtu;
             return this;
         }
 

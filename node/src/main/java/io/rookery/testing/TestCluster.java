@@ -16,6 +16,8 @@ import java.util.List;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
 import java.util.function.BooleanSupplier;
 import java.util.function.Consumer;
 
@@ -71,13 +73,15 @@ public final class TestCluster implements AutoCloseable
     public static TestCluster start(final int size, final Consumer<RookeryNode.Context> customizer)
     {
         final TestCluster cluster = new TestCluster(size, customizer);
+        // A thread per node: each start waits until it sees all the others, so a smaller pool would deadlock.
+        final ExecutorService starters = Executors.newFixedThreadPool(size, r -> new Thread(r, "test-cluster-start"));
         try
         {
             final List<CompletableFuture<RookeryNode>> starting = new ArrayList<>();
             for (int i = 0; i < size; i++)
             {
                 final RookeryNode.Context ctx = cluster.contexts.get(i);
-                starting.add(CompletableFuture.supplyAsync(() -> RookeryNode.start(ctx)));
+                starting.add(CompletableFuture.supplyAsync(() -> RookeryNode.start(ctx), starters));
             }
             for (int i = 0; i < size; i++)
             {
@@ -89,6 +93,10 @@ public final class TestCluster implements AutoCloseable
         {
             cluster.close();
             throw ex;
+        }
+        finally
+        {
+            starters.shutdown();
         }
     }
 

@@ -7,6 +7,8 @@ import java.util.List;
 import java.util.Random;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLongArray;
@@ -74,7 +76,9 @@ class BankIT
         final Semaphore inFlight = new Semaphore(32);
         final List<CompletableFuture<Void>> transfers = new ArrayList<>();
 
-        final CompletableFuture<Void> chaos = CompletableFuture.runAsync(this::killAndRestartBusyLeaders);
+        // Own threads: the common pool may have only two, which would serialise the 32 clients.
+        final ExecutorService clients = Executors.newFixedThreadPool(33);
+        final CompletableFuture<Void> chaos = CompletableFuture.runAsync(this::killAndRestartBusyLeaders, clients);
         for (int t = 0; t < TRANSFERS; t++)
         {
             final int from = random.nextInt(ACCOUNTS);
@@ -103,10 +107,11 @@ class BankIT
                 {
                     inFlight.release();
                 }
-            }));
+            }, clients));
         }
         CompletableFuture.allOf(transfers.toArray(CompletableFuture[]::new)).join();
         chaos.join();
+        clients.shutdown();
         assertThat(acknowledged.get()).as("acknowledged transfers").isGreaterThan(TRANSFERS / 2);
 
         cluster.await("every credit confirmed (nothing in flight)", Duration.ofSeconds(120), () ->
