@@ -200,11 +200,14 @@ public final class ChaosCluster implements AutoCloseable
         final long start = System.nanoTime();
         cluster.startNode(i);
         final long deadline = start + timeout.toNanos();
-        while (System.nanoTime() < deadline && !cluster.isReady(i))
+        // Decided once: /ready can flap while partitions settle, and the evidence must say what the loop saw.
+        boolean ready = cluster.isReady(i);
+        while (!ready && System.nanoTime() < deadline)
         {
             sleep(200);
+            ready = cluster.isReady(i);
         }
-        return "restarted as pid " + pid(i) + (cluster.isReady(i) ?
+        return "restarted as pid " + pid(i) + (ready ?
             ", ready after " + (System.nanoTime() - start) / 1_000_000 + " ms" : ", NOT ready within " + timeout);
     }
 

@@ -45,6 +45,7 @@ public final class ChaosMain implements Callable<Integer>
 {
     private static final int NODES = 5;
     private static final Duration LIVENESS_BOUND = Duration.ofSeconds(90);
+    private static final Duration CALM = Duration.ofSeconds(4);
     private static final Duration CHECK_DEADLINE = Duration.ofSeconds(90);
 
     @Parameters(index = "0", description = "smoke (a fixed tour of the faults, a few minutes) or full (random faults).")
@@ -137,7 +138,7 @@ public final class ChaosMain implements Callable<Integer>
             workloads.forEach(Workload::start);
 
             final Nemesis nemesis = new Nemesis(cluster, history, new Random(runSeed));
-            timeline.addAll(nemesis.run(schedule(new Random(runSeed ^ 0x5DEECE66DL)), Duration.ofSeconds(4)));
+            timeline.addAll(nemesis.run(schedule(new Random(runSeed ^ 0x5DEECE66DL)), CALM));
             cluster.lab().heal();
 
             final long recoveryMs = awaitLiveness(cluster, client);
@@ -241,7 +242,8 @@ public final class ChaosMain implements Callable<Integer>
             {
                 faults.add(Faults.byName(names.get(random.nextInt(names.size())), hold));
             }
-            plannedMs += hold.toMillis() + 12_000;
+            // Restarts that wait for readiness add to this, so a run ends somewhat after its budget.
+            plannedMs += hold.toMillis() + CALM.toMillis();
         }
         return faults;
     }
