@@ -68,19 +68,57 @@ public final class BenchReport
             }
             case "transport" ->
             {
-                final double raw = score(results, "message", "path=raw-aeron", "payload=64");
                 for (final String size : new String[] {"64", "256", "1024"})
                 {
-                    final Result transport = find(results, "message", "path=rookery-transport", "payload=" + size);
-                    if (transport != null && !Double.isNaN(transport.allocated()))
+                    for (final String mtu : new String[] {"1408", "8192"})
                     {
-                        System.out.printf(Locale.ROOT, "ALLOC transport-%sB %.3f B/op%n", size, transport.allocated());
+                        final Result transport = find(results, "message", "path=rookery-transport",
+                            "payload=" + size, "mtu=" + mtu);
+                        if (transport != null && !Double.isNaN(transport.allocated()))
+                        {
+                            System.out.printf(Locale.ROOT, "ALLOC transport-%sB-mtu-%s %.3f B/op%n", size, mtu,
+                                transport.allocated());
+                        }
                     }
                 }
+                // The ratios that the targets name are at the network MTU (1408), the default of
+                // nodes on separate hosts; at the loopback MTU (8192) they are printed first.
+                final double rawLoopback = score(results, "message", "path=raw-aeron", "payload=64", "mtu=8192");
+                if (!Double.isNaN(rawLoopback))
+                {
+                    System.out.printf(Locale.ROOT, "RATIO transport/raw-aeron-64B-mtu-8192 %.2f%n",
+                        score(results, "message", "path=rookery-transport", "payload=64", "mtu=8192") / rawLoopback);
+                    System.out.printf(Locale.ROOT, "RATIO ephemeral-tell/raw-aeron-64B-mtu-8192 %.2f%n",
+                        score(results, "tell", "route=cross-node", "payload=64", "mtu=8192") / rawLoopback);
+                }
+                final double raw = score(results, "message", "path=raw-aeron", "payload=64", "mtu=1408");
                 System.out.printf(Locale.ROOT, "RATIO transport/raw-aeron-64B %.2f%n",
-                    score(results, "message", "path=rookery-transport", "payload=64") / raw);
+                    score(results, "message", "path=rookery-transport", "payload=64", "mtu=1408") / raw);
                 System.out.printf(Locale.ROOT, "RATIO ephemeral-tell/raw-aeron-64B %.2f%n",
-                    score(results, "tell", "route=cross-node", "payload=64") / raw);
+                    score(results, "tell", "route=cross-node", "payload=64", "mtu=1408") / raw);
+            }
+            case "peers" ->
+            {
+                for (final String size : new String[] {"64", "1024"})
+                {
+                    final double rookery = score(results, "tell", "system=rookery-tell", "payload=" + size);
+                    System.out.printf(Locale.ROOT, "RATIO rookery-tell/pekko-artery-aeron-udp-%sB %.2f%n", size,
+                        rookery / score(results, "tell", "system=pekko-artery-aeron-udp", "payload=" + size));
+                    if (!"64".equals(size))
+                    {
+                        System.out.printf(Locale.ROOT, "RATIO rookery-tell/pekko-artery-tcp-%sB %.2f%n", size,
+                            rookery / score(results, "tell", "system=pekko-artery-tcp", "payload=" + size));
+                    }
+                }
+                System.out.printf(Locale.ROOT, "RATIO rookery-tell/pekko-artery-tcp-64B %.2f%n",
+                    score(results, "tell", "system=rookery-tell", "payload=64") /
+                    score(results, "tell", "system=pekko-artery-tcp", "payload=64"));
+                System.out.printf(Locale.ROOT, "RATIO rookery-durable-3-partitions/jgroups-raft %.2f%n",
+                    score(results, "increment", "system=rookery-durable-3p") /
+                    score(results, "increment", "system=jgroups-raft"));
+                System.out.printf(Locale.ROOT, "RATIO rookery-durable/jgroups-raft %.2f%n",
+                    score(results, "increment", "system=rookery-durable") /
+                    score(results, "increment", "system=jgroups-raft"));
             }
             default -> System.out.println("(no ratios defined for suite " + suite + ")");
         }

@@ -1,9 +1,9 @@
-package io.rookery.jmh.transport;
+package io.rookery.jmh;
 
 /**
  * One way of getting a message from a sender to a receiver, driven by a benchmark thread.
  */
-interface Link extends AutoCloseable
+public interface Link extends AutoCloseable
 {
     /**
      * Tries to send one message without blocking.

@@ -1,4 +1,4 @@
-package io.rookery.jmh.transport;
+package io.rookery.jmh;
 
 import java.util.concurrent.TimeUnit;
 
@@ -8,15 +8,15 @@ import java.util.concurrent.TimeUnit;
  * never arrives stalls the window; after {@link #STALL_NS} the benchmark fails, so a lossy path
  * cannot post a score.
  */
-final class Window
+public final class Window
 {
-    static final long STALL_NS = TimeUnit.SECONDS.toNanos(10);
+    public static final long STALL_NS = TimeUnit.SECONDS.toNanos(10);
 
     private final Link link;
     private final int size;
     private long sent;
 
-    Window(final Link link, final int size)
+    public Window(final Link link, final int size)
     {
         this.link = link;
         this.size = size;
@@ -26,7 +26,7 @@ final class Window
      * Sends one message once the window has room and the link accepts it; yields while waiting,
      * since on a small machine the receiver needs the core.
      */
-    void sendOne()
+    public void sendOne()
     {
         if (sent - link.received() >= size || !link.trySend())
         {
@@ -49,7 +49,7 @@ final class Window
      *
      * @throws IllegalStateException naming how many never arrived.
      */
-    void drain()
+    public void drain()
     {
         final long deadlineNs = System.nanoTime() + STALL_NS;
         while (link.received() < sent)

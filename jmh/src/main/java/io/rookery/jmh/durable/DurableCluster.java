@@ -17,20 +17,26 @@ import io.rookery.testing.TestCluster;
  * Three real nodes in the benchmark's JVM (3 replicas per partition), and a closed-loop driver
  * that keeps a window of asks in flight against counter agents spread over every partition.
  */
-final class DurableCluster implements AutoCloseable
+public final class DurableCluster implements AutoCloseable
 {
     static final byte[] INCREMENT = "{\"op\":\"increment\"}".getBytes(StandardCharsets.UTF_8);
+    static final byte[] GET = "{\"op\":\"get\"}".getBytes(StandardCharsets.UTF_8);
 
     private final TestCluster cluster;
     private final AgentId[] counters;
     private final AtomicLong failures = new AtomicLong();
     private final AtomicInteger next = new AtomicInteger();
 
-    DurableCluster(final boolean groupCommit, final int counters)
+    public DurableCluster(final boolean groupCommit, final int counters)
+    {
+        this(groupCommit, counters, 16);
+    }
+
+    public DurableCluster(final boolean groupCommit, final int counters, final int partitions)
     {
         this.cluster = TestCluster.start(3, ctx ->
         {
-            ctx.partitionLoops(2);
+            ctx.partitionCount(partitions).partitionLoops(2);
             if (!groupCommit)
             {
                 ctx.maxBatchTurns(1);
@@ -44,20 +50,40 @@ final class DurableCluster implements AutoCloseable
         }
     }
 
-    List<RookeryNode> nodes()
+    public List<RookeryNode> nodes()
     {
         return cluster.running();
     }
 
-    long failures()
+    public long failures()
     {
         return failures.get();
     }
 
     /**
+     * @return the sum of every counter's committed value, each read through its partition leader.
+     */
+    public long total()
+    {
+        final RookeryNode node = cluster.running().get(0);
+        long total = 0;
+        for (final AgentId counter : counters)
+        {
+            final Response response = node.ask(counter, GET).join();
+            if (!response.isOk())
+            {
+                throw new IllegalStateException("reading " + counter + ": " + response.status());
+            }
+            final String text = response.payloadText();
+            total += Long.parseLong(text.substring(text.indexOf(':') + 1, text.indexOf('}')).trim());
+        }
+        return total;
+    }
+
+    /**
      * Sends {@code count} increments with at most {@code window} in flight and waits for all.
      */
-    void run(final int count, final int window)
+    public void run(final int count, final int window)
     {
         final Semaphore inFlight = new Semaphore(window);
         final List<RookeryNode> nodes = cluster.running();

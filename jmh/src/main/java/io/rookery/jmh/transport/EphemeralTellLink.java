@@ -3,6 +3,7 @@ package io.rookery.jmh.transport;
 import java.time.Duration;
 
 import io.rookery.api.AgentId;
+import io.rookery.jmh.Link;
 import io.rookery.node.RookeryNode;
 import io.rookery.testing.TestCluster;
 
@@ -12,7 +13,7 @@ import io.rookery.testing.TestCluster;
  * {@link RookeryNode#tellEphemeral} on the first node, for an agent whose partition is led by the
  * second (across nodes, over Aeron) or by the first (same node, straight into its loop).
  */
-final class EphemeralTellLink implements Link
+public final class EphemeralTellLink implements Link
 {
     private final TestCluster cluster;
     private final RookeryNode from;
@@ -20,9 +21,14 @@ final class EphemeralTellLink implements Link
     private final byte[] payload;
     private final long baseline;
 
-    EphemeralTellLink(final boolean crossNode, final int payloadLength)
+    /**
+     * @param crossNode     whether the agent's partition is led by the other node.
+     * @param payloadLength bytes per tell.
+     * @param mtu           Aeron MTU of both nodes; 0 for the node's default.
+     */
+    public EphemeralTellLink(final boolean crossNode, final int payloadLength, final int mtu)
     {
-        cluster = TestCluster.start(2, ctx -> ctx.replicationFactor(2).partitionLoops(1));
+        cluster = TestCluster.start(2, ctx -> ctx.replicationFactor(2).partitionLoops(1).aeronMtu(mtu));
         cluster.awaitAllPartitionsLed(Duration.ofSeconds(120));
         from = cluster.node(0);
         final RookeryNode wanted = crossNode ? cluster.node(1) : from;

@@ -11,6 +11,7 @@ import io.aeron.Subscription;
 import io.aeron.driver.MediaDriver;
 import io.aeron.logbuffer.FragmentHandler;
 import io.aeron.logbuffer.Header;
+import io.rookery.jmh.Link;
 import io.rookery.transport.AeronTransport;
 import io.rookery.transport.IdleProfile;
 import org.agrona.BitUtil;
@@ -40,12 +41,12 @@ final class RawAeronLink implements Link
     private final int length;
     private final AtomicLong received = new AtomicLong();
 
-    RawAeronLink(final Path dir, final int length, final IdleProfile idle)
+    RawAeronLink(final Path dir, final int length, final IdleProfile idle, final int mtu)
     {
         this.dir = dir;
         this.length = length;
-        final AeronTransport.Context send = settings(dir.resolve("raw-sender").toString(), idle);
-        final AeronTransport.Context receive = settings(dir.resolve("raw-receiver").toString(), idle);
+        final AeronTransport.Context send = settings(dir.resolve("raw-sender").toString(), idle, mtu);
+        final AeronTransport.Context receive = settings(dir.resolve("raw-receiver").toString(), idle, mtu);
         senderDriver = MediaDriver.launchEmbedded(AeronTransport.driverContext(send));
         receiverDriver = MediaDriver.launchEmbedded(AeronTransport.driverContext(receive));
         senderClient = Aeron.connect(new Aeron.Context().aeronDirectoryName(send.aeronDirectoryName()));
@@ -77,11 +78,12 @@ final class RawAeronLink implements Link
         AgentRunner.startOnThread(receiver);
     }
 
-    static AeronTransport.Context settings(final String aeronDir, final IdleProfile idle)
+    static AeronTransport.Context settings(final String aeronDir, final IdleProfile idle, final int mtu)
     {
         return new AeronTransport.Context()
             .aeronDirectoryName(aeronDir)
             .idleProfile(idle)
+            .mtu(mtu)
             .frameHandler((buffer, offset, length) -> { })
             .conclude();
     }

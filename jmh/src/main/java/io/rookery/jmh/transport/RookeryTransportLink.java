@@ -5,6 +5,8 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.concurrent.atomic.AtomicLong;
 
+import io.rookery.jmh.Link;
+import io.rookery.jmh.Window;
 import io.rookery.transport.AeronTransport;
 import io.rookery.transport.FrameHandler;
 import io.rookery.transport.IdleProfile;
@@ -46,7 +48,7 @@ final class RookeryTransportLink implements Link, FrameHandler
     private long baseline;
     private long wrongLength;
 
-    RookeryTransportLink(final Path dir, final int payloadLength, final IdleProfile idle)
+    RookeryTransportLink(final Path dir, final int payloadLength, final IdleProfile idle, final int mtu)
     {
         this.dir = dir;
         this.payloadLength = payloadLength;
@@ -60,8 +62,8 @@ final class RookeryTransportLink implements Link, FrameHandler
         {
             payload.putByte(i, (byte)i);
         }
-        receiver = AeronTransport.launch(settings("rookery-receiver", idle).frameHandler(this));
-        sender = AeronTransport.launch(settings("rookery-sender", idle)
+        receiver = AeronTransport.launch(settings("rookery-receiver", idle, mtu).frameHandler(this));
+        sender = AeronTransport.launch(settings("rookery-sender", idle, mtu)
             .frameHandler((buffer, offset, length) -> { }));
         sender.addPeer(RECEIVER_KEY, receiver.endpoint());
         // Connected once a first frame arrives; frames sent before wait in the peer's pending queue.
@@ -82,14 +84,15 @@ final class RookeryTransportLink implements Link, FrameHandler
         baseline = warmSent;
     }
 
-    private AeronTransport.Context settings(final String name, final IdleProfile idle)
+    private AeronTransport.Context settings(final String name, final IdleProfile idle, final int mtu)
     {
         return new AeronTransport.Context()
             .name(name)
             .host("127.0.0.1")
             .port(0)
             .aeronDirectoryName(dir.resolve(name).toString())
-            .idleProfile(idle);
+            .idleProfile(idle)
+            .mtu(mtu);
     }
 
     public boolean trySend()

@@ -5,6 +5,8 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.concurrent.TimeUnit;
 
+import io.rookery.jmh.Link;
+import io.rookery.jmh.WindowedLinkBenchmark;
 import io.rookery.transport.IdleProfile;
 import org.agrona.IoUtil;
 import org.openjdk.jmh.annotations.Benchmark;
@@ -16,7 +18,6 @@ import org.openjdk.jmh.annotations.Mode;
 import org.openjdk.jmh.annotations.OutputTimeUnit;
 import org.openjdk.jmh.annotations.Param;
 import org.openjdk.jmh.annotations.Scope;
-import org.openjdk.jmh.annotations.Setup;
 import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.TearDown;
 import org.openjdk.jmh.annotations.Threads;
@@ -35,7 +36,7 @@ import org.openjdk.jmh.annotations.Warmup;
 @Measurement(iterations = 5, time = 5)
 @Fork(value = 1)
 @Threads(1)
-public class TransportBenchmark
+public class TransportBenchmark extends WindowedLinkBenchmark
 {
     static final int WINDOW = 4096;
 
@@ -48,24 +49,32 @@ public class TransportBenchmark
     @Param({"polite"})
     public String idle;
 
-    private Path dir;
-    private Link link;
-    private Window window;
+    /** Aeron MTU of both ends: 1408 is a node's default on a network, 8192 on loopback. */
+    @Param({"1408", "8192"})
+    public int mtu;
 
-    @Setup(Level.Trial)
-    public void start() throws IOException
+    private Path dir;
+
+    protected Link open() throws IOException
     {
         dir = Files.createTempDirectory(Path.of("/dev/shm"), "rookery-bench-");
-        final IdleProfile profile = IdleProfile.parse(idle);
-        link = "raw-aeron".equals(path) ? new RawAeronLink(dir, payload, profile) :
-            new RookeryTransportLink(dir, payload, profile);
-        window = new Window(link, WINDOW);
+        try
+        {
+            final IdleProfile profile = IdleProfile.parse(idle);
+            return "raw-aeron".equals(path) ? new RawAeronLink(dir, payload, profile, mtu) :
+                new RookeryTransportLink(dir, payload, profile, mtu);
+        }
+        catch (final RuntimeException | Error ex)
+        {
+            // A trial whose setup fails is never torn down by JMH.
+            IoUtil.delete(dir.toFile(), true);
+            throw ex;
+        }
     }
 
-    @TearDown(Level.Iteration)
-    public void everyMessageArrived()
+    protected int windowSize()
     {
-        window.drain();
+        return WINDOW;
     }
 
     @TearDown(Level.Trial)
@@ -73,7 +82,7 @@ public class TransportBenchmark
     {
         try
         {
-            link.close();
+            super.stop();
         }
         finally
         {
@@ -84,6 +93,6 @@ public class TransportBenchmark
     @Benchmark
     public void message()
     {
-        window.sendOne();
+        sendOne();
     }
 }

@@ -1,0 +1,120 @@
+package io.rookery.jmh.peers;
+
+import java.util.concurrent.TimeUnit;
+
+import io.rookery.jmh.durable.DurableCluster;
+import org.openjdk.jmh.annotations.Benchmark;
+import org.openjdk.jmh.annotations.BenchmarkMode;
+import org.openjdk.jmh.annotations.Fork;
+import org.openjdk.jmh.annotations.Level;
+import org.openjdk.jmh.annotations.Measurement;
+import org.openjdk.jmh.annotations.Mode;
+import org.openjdk.jmh.annotations.OperationsPerInvocation;
+import org.openjdk.jmh.annotations.OutputTimeUnit;
+import org.openjdk.jmh.annotations.Param;
+import org.openjdk.jmh.annotations.Scope;
+import org.openjdk.jmh.annotations.Setup;
+import org.openjdk.jmh.annotations.State;
+import org.openjdk.jmh.annotations.TearDown;
+import org.openjdk.jmh.annotations.Threads;
+import org.openjdk.jmh.annotations.Warmup;
+
+/**
+ * Replicated increments per second, Rookery beside jgroups-raft, in the same run: three members
+ * in this JVM, a majority-replicated and fsynced log, the same number of increments in flight.
+ * <ul>
+ *   <li>{@code rookery-durable}: durable counter agents on three nodes, 16 partitions (the default)
+ *       with three replicas each, acknowledged once the turn's entry commits;</li>
+ *   <li>{@code rookery-durable-3p}: the same with 3 partitions, one led by each node: as few Raft
+ *       groups as the cluster can balance, nearer to jgroups-raft's single group;</li>
+ *   <li>{@code jgroups-raft}: one replicated counter ({@code CounterService}) on a three-member
+ *       Raft group, acknowledged once the increment commits.</li>
+ * </ul>
+ * Each operation is one acknowledged increment; after every trial the increments are checked.
+ */
+@State(Scope.Benchmark)
+@BenchmarkMode(Mode.Throughput)
+@OutputTimeUnit(TimeUnit.SECONDS)
+@Warmup(iterations = 2, time = 10)
+@Measurement(iterations = 3, time = 10)
+@Fork(value = 1)
+@Threads(1)
+public class DurablePeersBenchmark
+{
+    static final int INCREMENTS_PER_INVOCATION = 2048;
+
+    @Param({"rookery-durable", "rookery-durable-3p", "jgroups-raft"})
+    public String system;
+
+    @Param({"256"})
+    public int inFlight;
+
+    private DurableCluster rookery;
+    private JGroupsRaftCounter jgroups;
+    private long invocations;
+
+    @Setup(Level.Trial)
+    public void start() throws Exception
+    {
+        if (system.startsWith("rookery-durable"))
+        {
+            rookery = new DurableCluster(true, 1024, system.endsWith("-3p") ? 3 : 16);
+        }
+        else
+        {
+            jgroups = new JGroupsRaftCounter();
+        }
+    }
+
+    @TearDown(Level.Trial)
+    public void stop() throws Exception
+    {
+        try
+        {
+            if (jgroups != null)
+            {
+                final long expected = invocations * INCREMENTS_PER_INVOCATION;
+                if (jgroups.failures() > 0 || jgroups.value() != expected)
+                {
+                    throw new IllegalStateException("jgroups-raft: " + jgroups.failures() + " failures, value " +
+                        jgroups.value() + " after " + expected + " increments");
+                }
+            }
+            else
+            {
+                final long expected = invocations * INCREMENTS_PER_INVOCATION;
+                if (rookery.failures() > 0 || rookery.total() != expected)
+                {
+                    throw new IllegalStateException(system + ": " + rookery.failures() + " failures, counters sum to " +
+                        rookery.total() + " after " + expected + " increments");
+                }
+            }
+        }
+        finally
+        {
+            if (jgroups != null)
+            {
+                jgroups.close();
+            }
+            if (rookery != null)
+            {
+                rookery.close();
+            }
+        }
+    }
+
+    @Benchmark
+    @OperationsPerInvocation(INCREMENTS_PER_INVOCATION)
+    public void increment()
+    {
+        invocations++;
+        if (rookery != null)
+        {
+            rookery.run(INCREMENTS_PER_INVOCATION, inFlight);
+        }
+        else
+        {
+            jgroups.run(INCREMENTS_PER_INVOCATION, inFlight);
+        }
+    }
+}
