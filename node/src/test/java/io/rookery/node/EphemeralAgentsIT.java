@@ -35,7 +35,10 @@ class EphemeralAgentsIT
     @BeforeAll
     static void start()
     {
-        cluster = TestCluster.start(3, ctx -> { });
+        // An ephemeral agent's state lives on its partition's leader and is gone when leadership
+        // moves, so leader balancing in the first seconds would reset inboxes mid-test: these tests
+        // are about messaging, on leaders that stay put.
+        cluster = TestCluster.start(3, ctx -> ctx.balanceLeaders(false));
         cluster.awaitAllPartitionsLed(Duration.ofSeconds(60));
     }
 

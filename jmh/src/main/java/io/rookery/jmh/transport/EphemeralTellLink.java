@@ -28,7 +28,9 @@ public final class EphemeralTellLink implements Link
      */
     public EphemeralTellLink(final boolean crossNode, final int payloadLength, final int mtu)
     {
-        cluster = TestCluster.start(2, ctx -> ctx.replicationFactor(2).partitionLoops(1).aeronMtu(mtu));
+        // Leaders stay put: a leadership moved by balancing mid-run would drop the tells in flight (at most once).
+        cluster = TestCluster.start(2, ctx -> ctx.replicationFactor(2).partitionLoops(1).aeronMtu(mtu)
+            .balanceLeaders(false));
         cluster.awaitAllPartitionsLed(Duration.ofSeconds(120));
         from = cluster.node(0);
         final RookeryNode wanted = crossNode ? cluster.node(1) : from;
