@@ -17,9 +17,10 @@ final class AgentCommands
     {
     }
 
-    @Command(name = "ask", mixinStandardHelpOptions = true,
-        description = "Send a message to an agent, print the reply.")
-    static final class Ask implements Callable<Integer>
+    /**
+     * A message posted to an agent; ask and tell differ only in the query the ingress reads.
+     */
+    abstract static class PostMessage implements Callable<Integer>
     {
         @Option(names = "--node", defaultValue = "127.0.0.1:7103", description = "HTTP endpoint of any node.")
         String node;
@@ -33,33 +34,32 @@ final class AgentCommands
         @Parameters(index = "2", description = "Message (JSON).")
         String message;
 
+        abstract String query();
+
         public Integer call()
         {
             return AgentCommands.call(() -> new Http(Duration.ofSeconds(15), null)
-                .post(node, Http.agentPath(type, key), message));
+                .post(node, Http.agentPath(type, key) + query(), message));
+        }
+    }
+
+    @Command(name = "ask", mixinStandardHelpOptions = true,
+        description = "Send a message to an agent, print the reply.")
+    static final class Ask extends PostMessage
+    {
+        String query()
+        {
+            return "";
         }
     }
 
     @Command(name = "tell", mixinStandardHelpOptions = true,
         description = "Deliver a message to an agent; returns once its turn committed.")
-    static final class Tell implements Callable<Integer>
+    static final class Tell extends PostMessage
     {
-        @Option(names = "--node", defaultValue = "127.0.0.1:7103", description = "HTTP endpoint of any node.")
-        String node;
-
-        @Parameters(index = "0", description = "Agent type.")
-        String type;
-
-        @Parameters(index = "1", description = "Agent key.")
-        String key;
-
-        @Parameters(index = "2", description = "Message (JSON).")
-        String message;
-
-        public Integer call()
+        String query()
         {
-            return AgentCommands.call(() -> new Http(Duration.ofSeconds(15), null)
-                .post(node, Http.agentPath(type, key) + "?mode=tell", message));
+            return "?mode=tell";
         }
     }
 

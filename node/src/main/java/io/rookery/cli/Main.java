@@ -1,5 +1,6 @@
 package io.rookery.cli;
 
+import io.rookery.node.RookeryNode;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
@@ -40,11 +41,11 @@ public final class Main implements Runnable
      */
     public static void main(final String[] args)
     {
-        if (System.getProperty("java.util.concurrent.ForkJoinPool.common.parallelism") == null)
+        if (System.getProperty(RookeryNode.ForkJoinPoolSettings.PROPERTY) == null)
         {
             // Before anything touches the common pool: see RookeryNode.COMMON_POOL_FLAG.
-            System.setProperty("java.util.concurrent.ForkJoinPool.common.parallelism",
-                Integer.toString(Math.max(2, Runtime.getRuntime().availableProcessors() - 1)));
+            System.setProperty(RookeryNode.ForkJoinPoolSettings.PROPERTY,
+                Integer.toString(RookeryNode.ForkJoinPoolSettings.PARALLELISM));
         }
         System.exit(execute(args, System.getenv()));
     }

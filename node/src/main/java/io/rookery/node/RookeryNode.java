@@ -63,8 +63,21 @@ public final class RookeryNode implements AutoCloseable
      * receives, so a loaded node would start thousands of threads a second. The flag must be on the
      * command line (the pool reads it once); {@link #start} warns when it is missing.
      */
-    public static final String COMMON_POOL_FLAG = "-Djava.util.concurrent.ForkJoinPool.common.parallelism=" +
-        Math.max(2, Runtime.getRuntime().availableProcessors() - 1);
+    public static final String COMMON_POOL_FLAG = "-D" + ForkJoinPoolSettings.PROPERTY + "=" +
+        ForkJoinPoolSettings.PARALLELISM;
+
+    /** The common pool's system property and the value Rookery's launchers give it. */
+    public static final class ForkJoinPoolSettings
+    {
+        /** The JDK's system property for the common pool's parallelism. */
+        public static final String PROPERTY = "java.util.concurrent.ForkJoinPool.common.parallelism";
+        /** One thread fewer than the cores, as the JDK would choose, but never under two. */
+        public static final int PARALLELISM = Math.max(2, Runtime.getRuntime().availableProcessors() - 1);
+
+        private ForkJoinPoolSettings()
+        {
+        }
+    }
 
     private enum State
     {

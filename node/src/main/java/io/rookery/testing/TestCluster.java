@@ -190,6 +190,29 @@ public final class TestCluster implements AutoCloseable
     }
 
     /**
+     * @return the running node that serves the most partitions as leader (the first such on a tie).
+     */
+    public RookeryNode busiestLeader()
+    {
+        RookeryNode busiest = null;
+        int most = -1;
+        for (final RookeryNode node : running())
+        {
+            int led = 0;
+            for (int p = 0; p < node.context().partitionCount(); p++)
+            {
+                led += node.servingTerm(p) >= 0 ? 1 : 0;
+            }
+            if (led > most)
+            {
+                most = led;
+                busiest = node;
+            }
+        }
+        return busiest;
+    }
+
+    /**
      * @return ids of the nodes that serve at least one partition as leader.
      */
     public Set<String> leaderNodes()

@@ -188,33 +188,13 @@ class BankIT
         for (int round = 0; round < 2; round++)
         {
             pause(3000);
-            final RookeryNode busiest = busiestLeader();
+            final RookeryNode busiest = cluster.busiestLeader();
             final int index = cluster.indexOf(busiest.nodeId());
             cluster.killNode(index);
             pause(4000);
             cluster.restartNode(index);
             cluster.awaitAllPartitionsLed(Duration.ofSeconds(60));
         }
-    }
-
-    private RookeryNode busiestLeader()
-    {
-        RookeryNode busiest = null;
-        int most = -1;
-        for (final RookeryNode node : cluster.running())
-        {
-            int led = 0;
-            for (int p = 0; p < 16; p++)
-            {
-                led += node.servingTerm(p) >= 0 ? 1 : 0;
-            }
-            if (led > most)
-            {
-                most = led;
-                busiest = node;
-            }
-        }
-        return busiest;
     }
 
     private static void pause(final long millis)

@@ -55,7 +55,7 @@ class FailoverIT
         final long[] ackedBeforeCrash = snapshot(acked);
         assertThat(sum(ackedBeforeCrash)).as("increments acknowledged before the crash").isEqualTo(5L * COUNTERS);
 
-        final RookeryNode victim = busiestLeader();
+        final RookeryNode victim = cluster.busiestLeader();
         final int victimIndex = cluster.indexOf(victim.nodeId());
         final Set<Integer> victimPartitions = new HashSet<>();
         for (int p = 0; p < 16; p++)
@@ -120,26 +120,6 @@ class FailoverIT
     {
         final Response response = node.read(id).join();
         return response.isOk() ? Codecs.parseJson(response.payload()).get("state").asLong() : -1;
-    }
-
-    private RookeryNode busiestLeader()
-    {
-        RookeryNode busiest = null;
-        int most = -1;
-        for (final RookeryNode node : cluster.running())
-        {
-            int led = 0;
-            for (int p = 0; p < 16; p++)
-            {
-                led += node.servingTerm(p) >= 0 ? 1 : 0;
-            }
-            if (led > most)
-            {
-                most = led;
-                busiest = node;
-            }
-        }
-        return busiest;
     }
 
     private static void increment(

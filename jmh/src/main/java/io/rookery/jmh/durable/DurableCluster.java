@@ -9,6 +9,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 
 import io.rookery.api.AgentId;
+import io.rookery.api.Codecs;
 import io.rookery.node.Response;
 import io.rookery.node.RookeryNode;
 import io.rookery.testing.TestCluster;
@@ -74,8 +75,7 @@ public final class DurableCluster implements AutoCloseable
             {
                 throw new IllegalStateException("reading " + counter + ": " + response.status());
             }
-            final String text = response.payloadText();
-            total += Long.parseLong(text.substring(text.indexOf(':') + 1, text.indexOf('}')).trim());
+            total += Codecs.parseJson(response.payload()).get("value").asLong();
         }
         return total;
     }
