@@ -324,12 +324,30 @@ final class PartitionRuntime
         ephemeralAgents.clear();
     }
 
+    /**
+     * Whether the next turn has to wait: the pending batch is full. A full batch with nothing in
+     * flight is proposed here and then, so a batch never grows past its limits however many
+     * envelopes arrive between two calls of {@link #doWork(long)}.
+     */
     private boolean mustWaitForCommit()
     {
-        return pending != null && inFlight != null &&
-            (pending.turns >= runtime.limits().maxBatchTurns() ||
-                pending.entry.size() >= LogEntry.MAX_OPS / 2 ||
-                pending.entry.encodedLength() >= runtime.limits().maxBatchBytes());
+        if (pending == null || !isFull(pending))
+        {
+            return false;
+        }
+        if (inFlight == null)
+        {
+            propose(pending, loop.nowNs());
+            return false;
+        }
+        return true;
+    }
+
+    private boolean isFull(final Batch batch)
+    {
+        return batch.turns >= runtime.limits().maxBatchTurns() ||
+            batch.entry.size() >= LogEntry.MAX_OPS / 2 ||
+            batch.entry.encodedLength() >= runtime.limits().maxBatchBytes();
     }
 
     private void park(final Envelope envelope)

@@ -99,6 +99,28 @@ class AgentApiIT
     }
 
     @Test
+    void noLogEntryHoldsMoreTurnsThanTheBatchLimit()
+    {
+        // This cluster runs with batches of one turn. Asks that arrive together (one mailbox drain)
+        // must still go out as one entry each, not pile into whichever batch is pending.
+        final AgentId first = AgentId.of("counter", "limit-0");
+        final RookeryNode leader = cluster.servingLeader(cluster.node(0).partitionOf(first));
+        final List<CompletableFuture<Response>> calls = new ArrayList<>();
+        for (int i = 0; i < 15; i++)
+        {
+            calls.add(leader.ask(AgentId.of("counter", "limit-" + i), "{\"op\":\"increment\"}"
+                .getBytes(StandardCharsets.UTF_8)));
+        }
+        calls.forEach(call -> assertThat(call.join().status().name()).isIn("OK", "OVERLOADED"));
+        for (final RookeryNode node : cluster.running())
+        {
+            node.metrics().batchTurns.collect().getDataPoints().forEach(point ->
+                assertThat(point.getSum()).as("turns in %d entries of %s on %s", point.getCount(),
+                    point.getLabels(), node.nodeId()).isLessThanOrEqualTo(point.getCount()));
+        }
+    }
+
+    @Test
     void aFullMailboxIsRefusedClearlyAndNothingAcknowledgedIsLost()
     {
         final AgentId hot = AgentId.of("counter", "hot");
