@@ -113,6 +113,9 @@ public final class BenchReport
                 System.out.printf(Locale.ROOT, "RATIO rookery-tell/pekko-artery-tcp-64B %.2f%n",
                     score(results, "tell", "system=rookery-tell", "payload=64") /
                     score(results, "tell", "system=pekko-artery-tcp", "payload=64"));
+                System.out.printf(Locale.ROOT, "RATIO rookery-durable-1-partition/jgroups-raft %.2f%n",
+                    score(results, "increment", "system=rookery-durable-1p") /
+                    score(results, "increment", "system=jgroups-raft"));
                 System.out.printf(Locale.ROOT, "RATIO rookery-durable-3-partitions/jgroups-raft %.2f%n",
                     score(results, "increment", "system=rookery-durable-3p") /
                     score(results, "increment", "system=jgroups-raft"));

@@ -1,7 +1,8 @@
 package io.rookery.raft;
 
-import java.util.ArrayList;
-import java.util.List;
+import java.util.Arrays;
+import java.util.Map;
+import java.util.TreeMap;
 
 import io.rookery.raft.codecs.MessageHeaderDecoder;
 import io.rookery.raft.codecs.MessageHeaderEncoder;
@@ -14,6 +15,10 @@ import org.agrona.concurrent.UnsafeBuffer;
 /**
  * One Raft log entry of a partition: the writes of a batch of turns, and the term of the leader
  * that computed them. Built by the partition's leader, applied by every replica.
+ * <p>
+ * An entry is applied atomically, so only the last write to each key matters: the entry keeps
+ * that one, and encodes its writes in key order. A batch that touches an agent many times (a hot
+ * counter) logs, replicates and applies its state once, not once per turn.
  */
 public final class LogEntry
 {
@@ -26,8 +31,10 @@ public final class LogEntry
 
     private final int partition;
     private final long leaderTerm;
-    private final List<byte[]> keys = new ArrayList<>();
-    private final List<byte[]> values = new ArrayList<>();
+    /** Stands for a delete among the values; compared by identity, so no value can be mistaken for it. */
+    private static final byte[] DELETE = new byte[0];
+
+    private final TreeMap<byte[], byte[]> writes = new TreeMap<>(Arrays::compareUnsigned);
     private int encodedLength = FIXED_OVERHEAD;
 
     /**
@@ -59,9 +66,7 @@ public final class LogEntry
      */
     public LogEntry put(final byte[] key, final byte[] value)
     {
-        keys.add(key);
-        values.add(value);
-        encodedLength += OP_OVERHEAD + key.length + value.length;
+        write(key, value);
         return this;
     }
 
@@ -71,16 +76,14 @@ public final class LogEntry
      */
     public LogEntry delete(final byte[] key)
     {
-        keys.add(key);
-        values.add(null);
-        encodedLength += OP_OVERHEAD + key.length;
+        write(key, DELETE);
         return this;
     }
 
-    /** @return number of writes. */
+    /** @return number of keys written (a key written twice counts once). */
     public int size()
     {
-        return keys.size();
+        return writes.size();
     }
 
     /** @return bytes {@link #encode()} will produce. */
@@ -95,9 +98,9 @@ public final class LogEntry
      */
     public byte[] encode()
     {
-        if (keys.size() > MAX_OPS)
+        if (writes.size() > MAX_OPS)
         {
-            throw new IllegalStateException("log entry with " + keys.size() + " writes, more than " + MAX_OPS);
+            throw new IllegalStateException("log entry with " + writes.size() + " writes, more than " + MAX_OPS);
         }
         final byte[] bytes = new byte[encodedLength];
         final UnsafeBuffer buffer = new UnsafeBuffer(bytes);
@@ -105,20 +108,14 @@ public final class LogEntry
             .wrapAndApplyHeader(buffer, 0, new MessageHeaderEncoder())
             .partition(partition)
             .leaderTerm(leaderTerm);
-        final WriteBatchEncoder.OpsEncoder ops = encoder.opsCount(keys.size());
-        for (int i = 0, n = keys.size(); i < n; i++)
+        final WriteBatchEncoder.OpsEncoder ops = encoder.opsCount(writes.size());
+        for (final Map.Entry<byte[], byte[]> write : writes.entrySet())
         {
-            final byte[] value = values.get(i);
-            ops.next().op(value == null ? OpType.DELETE : OpType.PUT);
-            ops.putKey(keys.get(i), 0, keys.get(i).length);
-            if (value == null)
-            {
-                ops.putValue(new byte[0], 0, 0);
-            }
-            else
-            {
-                ops.putValue(value, 0, value.length);
-            }
+            final byte[] key = write.getKey();
+            final byte[] value = write.getValue();
+            ops.next().op(value == DELETE ? OpType.DELETE : OpType.PUT);
+            ops.putKey(key, 0, key.length);
+            ops.putValue(value, 0, value == DELETE ? 0 : value.length);
         }
         final int length = MessageHeaderEncoder.ENCODED_LENGTH + encoder.encodedLength();
         if (length == bytes.length)
@@ -128,6 +125,16 @@ public final class LogEntry
         final byte[] exact = new byte[length];
         System.arraycopy(bytes, 0, exact, 0, length);
         return exact;
+    }
+
+    private void write(final byte[] key, final byte[] value)
+    {
+        final byte[] previous = writes.put(key, value);
+        if (previous != null)
+        {
+            encodedLength -= OP_OVERHEAD + key.length + previous.length;
+        }
+        encodedLength += OP_OVERHEAD + key.length + value.length;
     }
 
     /**

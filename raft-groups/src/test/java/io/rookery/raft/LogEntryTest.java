@@ -1,11 +1,17 @@
 package io.rookery.raft;
 
+import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
 import java.util.Random;
+import java.util.Set;
 
 import io.rookery.raft.codecs.MessageHeaderEncoder;
+import io.rookery.raft.codecs.WriteBatchDecoder;
 import io.rookery.raft.codecs.WriteBatchEncoder;
 import io.rookery.storage.AppliedIndex;
 import io.rookery.storage.Keys;
@@ -86,16 +92,30 @@ class LogEntryTest
     }
 
     @Test
-    void writesKeepTheirOrder()
+    void theLastWriteToAKeyWinsAndWritesGoOutInKeyOrder()
     {
-        final byte[] bytes = new LogEntry(1, 2)
+        final LogEntry entry = new LogEntry(1, 2)
+            .put(key("z"), utf8("first"))
             .put(key("x"), utf8("1"))
             .delete(key("x"))
             .delete(key("y"))
             .put(key("y"), utf8("2"))
-            .put(key("z"), utf8("first"))
-            .put(key("z"), utf8("last"))
-            .encode();
+            .put(key("z"), utf8("last"));
+        assertThat(entry.size()).isEqualTo(3);
+        final byte[] bytes = entry.encode();
+        assertThat(bytes).hasSize(entry.encodedLength());
+
+        final List<String> order = new ArrayList<>();
+        final WriteBatchDecoder decoder = new WriteBatchDecoder().wrap(new UnsafeBuffer(bytes),
+            MessageHeaderEncoder.ENCODED_LENGTH, WriteBatchEncoder.BLOCK_LENGTH, WriteBatchEncoder.SCHEMA_VERSION);
+        for (final WriteBatchDecoder.OpsDecoder op : decoder.ops())
+        {
+            final byte[] k = new byte[op.keyLength()];
+            op.getKey(k, 0, k.length);
+            op.skipValue();
+            order.add(op.op() + " " + new String(k, 1, k.length - 1, StandardCharsets.UTF_8));
+        }
+        assertThat(order).containsExactly("DELETE x", "PUT y", "PUT z");
 
         try (PartitionBatch batch = store.newBatch(1))
         {
@@ -133,10 +153,13 @@ class LogEntryTest
         {
             final LogEntry entry = new LogEntry(random.nextInt(8), random.nextLong());
             final int ops = random.nextInt(20);
+            final Set<ByteBuffer> distinct = new HashSet<>();
             for (int i = 0; i < ops; i++)
             {
+                // Short keys repeat now and then: a rewritten key must not count twice.
                 final byte[] k = new byte[random.nextInt(40)];
                 random.nextBytes(k);
+                distinct.add(ByteBuffer.wrap(k));
                 if (random.nextInt(4) == 0)
                 {
                     entry.delete(k);
@@ -154,7 +177,7 @@ class LogEntryTest
             try (PartitionBatch batch = store.newBatch(entry.partition()))
             {
                 assertThat(LogEntry.decodeInto(bytes, batch)).isEqualTo(entry.leaderTerm());
-                assertThat(batch.count()).isEqualTo(ops);
+                assertThat(batch.count()).isEqualTo(distinct.size());
             }
         }
     }
@@ -223,10 +246,9 @@ class LogEntryTest
         assertThat(LogEntry.MAX_OPS).as("the codec's own limit")
             .isEqualTo(WriteBatchEncoder.OpsEncoder.countMaxValue());
         final LogEntry full = new LogEntry(4, 1);
-        final byte[] k = {DATA};
         for (int i = 0; i < LogEntry.MAX_OPS; i++)
         {
-            full.delete(k);
+            full.delete(new byte[] {DATA, (byte)(i >> 8), (byte)i});
         }
         final byte[] bytes = full.encode();
         assertThat(bytes).hasSize(full.encodedLength());
@@ -236,7 +258,7 @@ class LogEntryTest
             assertThat(batch.count()).isEqualTo(LogEntry.MAX_OPS);
         }
 
-        full.delete(k);
+        full.delete(new byte[] {DATA, 0, 0}).delete(new byte[] {DATA, 1, 0, 0});
         assertThatThrownBy(full::encode)
             .isInstanceOf(IllegalStateException.class)
             .hasMessageContaining((LogEntry.MAX_OPS + 1) + " writes");

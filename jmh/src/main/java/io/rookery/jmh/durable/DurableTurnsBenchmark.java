@@ -27,7 +27,7 @@ import org.openjdk.jmh.annotations.Warmup;
 @State(Scope.Benchmark)
 @BenchmarkMode(Mode.Throughput)
 @OutputTimeUnit(TimeUnit.SECONDS)
-@Warmup(iterations = 2, time = 10)
+@Warmup(iterations = 3, time = 15)
 @Measurement(iterations = 3, time = 15)
 @Fork(value = 1)
 @Threads(1)

@@ -26,16 +26,20 @@ import org.openjdk.jmh.annotations.Warmup;
  *   <li>{@code rookery-durable}: durable counter agents on three nodes, 16 partitions (the default)
  *       with three replicas each, acknowledged once the turn's entry commits;</li>
  *   <li>{@code rookery-durable-3p}: the same with 3 partitions, one led by each node: as few Raft
- *       groups as the cluster can balance, nearer to jgroups-raft's single group;</li>
+ *       groups as the cluster can balance;</li>
+ *   <li>{@code rookery-durable-1p}: one partition, so one Raft group of three replicas: the shape of
+ *       jgroups-raft's single group, with every turn on one leader;</li>
  *   <li>{@code jgroups-raft}: one replicated counter ({@code CounterService}) on a three-member
  *       Raft group, acknowledged once the increment commits.</li>
  * </ul>
  * Each operation is one acknowledged increment; after every trial the increments are checked.
+ * Rookery's increments go to 1024 counter agents, jgroups-raft's to its one counter. Warm-up is
+ * long because three nodes in one JVM keep the JIT compiler busy for about a minute.
  */
 @State(Scope.Benchmark)
 @BenchmarkMode(Mode.Throughput)
 @OutputTimeUnit(TimeUnit.SECONDS)
-@Warmup(iterations = 2, time = 10)
+@Warmup(iterations = 3, time = 15)
 @Measurement(iterations = 3, time = 10)
 @Fork(value = 1)
 @Threads(1)
@@ -43,7 +47,7 @@ public class DurablePeersBenchmark
 {
     static final int INCREMENTS_PER_INVOCATION = 2048;
 
-    @Param({"rookery-durable", "rookery-durable-3p", "jgroups-raft"})
+    @Param({"rookery-durable", "rookery-durable-3p", "rookery-durable-1p", "jgroups-raft"})
     public String system;
 
     @Param({"256"})
@@ -58,12 +62,17 @@ public class DurablePeersBenchmark
     {
         if (system.startsWith("rookery-durable"))
         {
-            rookery = new DurableCluster(true, 1024, system.endsWith("-3p") ? 3 : 16);
+            rookery = new DurableCluster(true, 1024, partitions(system));
         }
         else
         {
             jgroups = new JGroupsRaftCounter();
         }
+    }
+
+    static int partitions(final String system)
+    {
+        return system.endsWith("-1p") ? 1 : system.endsWith("-3p") ? 3 : 16;
     }
 
     @TearDown(Level.Trial)
