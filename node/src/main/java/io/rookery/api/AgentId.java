@@ -50,13 +50,28 @@ public record AgentId(String type, String key)
         return type + "/" + key;
     }
 
+    /**
+     * Written out rather than left to the record's generated method: ids are looked up in a map on
+     * every turn, and the generated form dispatches through method handles.
+     */
+    public boolean equals(final Object other)
+    {
+        return this == other || other instanceof AgentId that && type.equals(that.type) && key.equals(that.key);
+    }
+
+    public int hashCode()
+    {
+        return 31 * type.hashCode() + key.hashCode();
+    }
+
     private static void check(final String what, final String value)
     {
         if (value == null || value.isEmpty())
         {
             throw new IllegalArgumentException("agent " + what + " must not be empty");
         }
-        if (value.getBytes(StandardCharsets.UTF_8).length > MAX_LENGTH)
+        // A UTF-8 char takes at most 3 bytes, so short text needs no encoding to be checked.
+        if (value.length() > MAX_LENGTH / 3 && value.getBytes(StandardCharsets.UTF_8).length > MAX_LENGTH)
         {
             throw new IllegalArgumentException("agent " + what + " longer than " + MAX_LENGTH + " bytes");
         }

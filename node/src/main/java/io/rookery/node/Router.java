@@ -66,7 +66,10 @@ final class Router implements FrameHandler
     private final MessageAckDecoder ackDecoder = new MessageAckDecoder();
     private final EphemeralMessageDecoder ephemeralDecoder = new EphemeralMessageDecoder();
     private final UnsafeBuffer typeView = new UnsafeBuffer(0, 0);
-    private final Long2ObjectHashMap<CounterDataPoint> ephemeralInbound = new Long2ObjectHashMap<>();
+    /** Inbound frame counters per peer node and {@link Inbound} kind; the transport thread's own. */
+    private final Long2ObjectHashMap<CounterDataPoint[]> inboundByPeer = new Long2ObjectHashMap<>();
+    /** Forwarded-request counters per kind, filled on first use (a race stores the same data point). */
+    private final CounterDataPoint[] forwardedByKind = new CounterDataPoint[RequestKind.values().length];
     private final LogLimiter lateLog = new LogLimiter(10, TimeUnit.SECONDS);
     private final AtomicLong lateResponses = new AtomicLong();
     private volatile AeronTransport transport;
@@ -282,7 +285,13 @@ final class Router implements FrameHandler
                 Response.error(Status.OVERLOADED, "outbound transport buffer is full; retry later"));
             return;
         }
-        runtime.metrics().forwarded.labelValues(call.kind.name().toLowerCase()).inc();
+        CounterDataPoint forwarded = forwardedByKind[call.kind.ordinal()];
+        if (forwarded == null)
+        {
+            forwarded = runtime.metrics().forwarded.labelValues(call.kind.name().toLowerCase());
+            forwardedByKind[call.kind.ordinal()] = forwarded;
+        }
+        forwarded.inc();
         final long waitMs = Math.max(1, call.deadlineMs - nowMs);
         scheduler.schedule(() ->
         {
@@ -358,7 +367,7 @@ final class Router implements FrameHandler
         final String idempotencyKey = decoder.idempotencyKey();
         final byte[] payload = new byte[decoder.payloadLength()];
         decoder.getPayload(payload, 0, payload.length);
-        runtime.metrics().inboundFrames.labelValues(peerLabel(senderNode), "request").inc();
+        countInbound(senderNode, Inbound.REQUEST);
 
         final Replier replier = response -> sendResponse(senderNode, correlationId, response);
         final AgentId target;
@@ -541,7 +550,7 @@ final class Router implements FrameHandler
         final String senderKey = decoder.senderKey();
         final byte[] payload = new byte[decoder.payloadLength()];
         decoder.getPayload(payload, 0, payload.length);
-        runtime.metrics().inboundFrames.labelValues(peerLabel(senderNode), "agent_message").inc();
+        countInbound(senderNode, Inbound.AGENT_MESSAGE);
         final AgentId target;
         final AgentId sender;
         try
@@ -579,13 +588,7 @@ final class Router implements FrameHandler
         final String senderKey = decoder.senderKey();
         final byte[] payload = new byte[decoder.payloadLength()];
         decoder.getPayload(payload, 0, payload.length);
-        CounterDataPoint inbound = ephemeralInbound.get(senderNode);
-        if (inbound == null)
-        {
-            inbound = runtime.metrics().inboundFrames.labelValues(peerLabel(senderNode), "ephemeral");
-            ephemeralInbound.put(senderNode, inbound);
-        }
-        inbound.inc();
+        countInbound(senderNode, Inbound.EPHEMERAL);
         final AgentId target;
         final AgentId sender;
         try
@@ -612,7 +615,7 @@ final class Router implements FrameHandler
         final long senderNode = decoder.senderNode();
         final int sourcePartition = decoder.sourcePartition();
         final int targetPartition = decoder.targetPartition();
-        runtime.metrics().inboundFrames.labelValues(peerLabel(senderNode), "ack").inc();
+        countInbound(senderNode, Inbound.ACK);
         if (sourcePartition >= runtime.partitionCount() || targetPartition >= runtime.partitionCount() ||
             decoder.status() != Status.OK)
         {
@@ -630,7 +633,7 @@ final class Router implements FrameHandler
         final long senderNode = decoder.senderNode();
         final byte[] payload = new byte[decoder.payloadLength()];
         decoder.getPayload(payload, 0, payload.length);
-        runtime.metrics().inboundFrames.labelValues(peerLabel(senderNode), "response").inc();
+        countInbound(senderNode, Inbound.RESPONSE);
         final Call call = calls.remove(correlationId);
         if (call == null)
         {
@@ -708,9 +711,47 @@ final class Router implements FrameHandler
         return text.length();
     }
 
-    private String peerLabel(final long nodeKey)
+    /**
+     * Counts a frame received from a peer without a label lookup per frame. A peer that routing
+     * does not know yet is counted as "unknown" and not cached, so its own series starts once known.
+     */
+    private void countInbound(final long senderNode, final Inbound kind)
     {
-        final String nodeId = runtime.routing().nodeIdOf(nodeKey);
-        return nodeId == null ? "unknown" : nodeId;
+        CounterDataPoint[] points = inboundByPeer.get(senderNode);
+        if (points == null)
+        {
+            final String nodeId = runtime.routing().nodeIdOf(senderNode);
+            if (nodeId == null)
+            {
+                runtime.metrics().inboundFrames.labelValues("unknown", kind.label).inc();
+                return;
+            }
+            points = new CounterDataPoint[Inbound.VALUES.length];
+            for (final Inbound each : Inbound.VALUES)
+            {
+                points[each.ordinal()] = runtime.metrics().inboundFrames.labelValues(nodeId, each.label);
+            }
+            inboundByPeer.put(senderNode, points);
+        }
+        points[kind.ordinal()].inc();
+    }
+
+    /** Kinds of inbound frames: the {@code frame} label of {@code rookery_inbound_frames_total}. */
+    private enum Inbound
+    {
+        REQUEST("request"),
+        RESPONSE("response"),
+        AGENT_MESSAGE("agent_message"),
+        ACK("ack"),
+        EPHEMERAL("ephemeral");
+
+        static final Inbound[] VALUES = values();
+
+        final String label;
+
+        Inbound(final String label)
+        {
+            this.label = label;
+        }
     }
 }
