@@ -7,6 +7,7 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReference;
 
 import io.rookery.storage.AppliedIndex;
 import io.rookery.storage.NodeStore;
@@ -43,6 +44,11 @@ import org.slf4j.LoggerFactory;
  * <p>
  * Snapshots are SST files of the partition's key range, named the Ratis way so Ratis can ship
  * them to replicas that fell behind, and installed by ingesting them.
+ * <p>
+ * The latest snapshot is kept here and read from disk only at start and after an install. Ratis
+ * asks for it on every entry a follower receives, and {@code SimpleStateMachineStorage} answers
+ * a replica without snapshot by listing its directory each time (most replicas, for the first
+ * 20,000 entries); that listing also throws when a snapshot is recorded while it runs.
  */
 final class PartitionStateMachine extends BaseStateMachine
 {
@@ -58,6 +64,7 @@ final class PartitionStateMachine extends BaseStateMachine
     private final NodeStore store;
     private final PartitionListener listener;
     private final SimpleStateMachineStorage storage = new SimpleStateMachineStorage();
+    private final AtomicReference<SingleFileSnapshotInfo> latestSnapshot = new AtomicReference<>();
     private final AtomicLong snapshotsTaken = new AtomicLong();
     private final AtomicLong snapshotsInstalled = new AtomicLong();
     private final AtomicLong fencedEntries = new AtomicLong();
@@ -106,6 +113,7 @@ final class PartitionStateMachine extends BaseStateMachine
     {
         super.initialize(server, groupId, raftStorage);
         storage.init(raftStorage);
+        recordSnapshot(storage.loadLatestSnapshot());
         getLifeCycle().startAndTransition(() -> restoreFromLatestSnapshot("startup"));
         listener.onReplicaChanged(partition, true);
     }
@@ -122,7 +130,7 @@ final class PartitionStateMachine extends BaseStateMachine
     public synchronized void reinitialize() throws IOException
     {
         // Ratis installed a snapshot from the leader into our state machine directory.
-        storage.loadLatestSnapshot();
+        recordSnapshot(storage.loadLatestSnapshot());
         getLifeCycle().startAndTransition(() -> restoreFromLatestSnapshot("install"));
         snapshotsInstalled.incrementAndGet();
     }
@@ -134,7 +142,16 @@ final class PartitionStateMachine extends BaseStateMachine
 
     public SingleFileSnapshotInfo getLatestSnapshot()
     {
-        return storage.getLatestSnapshot();
+        return latestSnapshot.get();
+    }
+
+    private void recordSnapshot(final SingleFileSnapshotInfo snapshot)
+    {
+        if (snapshot != null)
+        {
+            latestSnapshot.accumulateAndGet(snapshot,
+                (previous, next) -> previous == null || next.getIndex() > previous.getIndex() ? next : previous);
+        }
     }
 
     public long takeSnapshot() throws IOException
@@ -157,7 +174,9 @@ final class PartitionStateMachine extends BaseStateMachine
         }
         Files.move(tmp, target.toPath(), StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
         final var md5 = MD5FileUtil.computeAndSaveMd5ForFile(target);
-        storage.updateLatestSnapshot(new SingleFileSnapshotInfo(new FileInfo(target.toPath(), md5), last));
+        final SingleFileSnapshotInfo taken = new SingleFileSnapshotInfo(new FileInfo(target.toPath(), md5), last);
+        storage.updateLatestSnapshot(taken);
+        recordSnapshot(taken);
         lastSnapshotBytes = target.length();
         lastSnapshotNanos = System.nanoTime() - startNs;
         snapshotsTaken.incrementAndGet();
@@ -243,7 +262,7 @@ final class PartitionStateMachine extends BaseStateMachine
 
     private void restoreFromLatestSnapshot(final String why)
     {
-        final SingleFileSnapshotInfo snapshot = storage.getLatestSnapshot();
+        final SingleFileSnapshotInfo snapshot = latestSnapshot.get();
         final AppliedIndex applied = store.appliedIndex(partition);
         if (snapshot != null && snapshot.getIndex() > applied.index())
         {
