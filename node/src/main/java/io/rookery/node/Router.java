@@ -71,6 +71,7 @@ final class Router implements FrameHandler
     /** Forwarded-request counters per kind, filled on first use (a race stores the same data point). */
     private final CounterDataPoint[] forwardedByKind = new CounterDataPoint[RequestKind.values().length];
     private final LogLimiter lateLog = new LogLimiter(10, TimeUnit.SECONDS);
+    private final LogLimiter failureLog = new LogLimiter(10, TimeUnit.SECONDS);
     private final AtomicLong lateResponses = new AtomicLong();
     private volatile AeronTransport transport;
 
@@ -181,6 +182,23 @@ final class Router implements FrameHandler
     }
 
     private void attempt(final Call call)
+    {
+        try
+        {
+            attemptOnce(call);
+        }
+        catch (final RuntimeException ex)
+        {
+            // A call must always complete: a bug here would otherwise leave its caller waiting forever.
+            if (failureLog.tryAcquire(System.nanoTime()) > 0)
+            {
+                LOG.error("routing a request to {} failed", call.target, ex);
+            }
+            call.future.complete(internalError(ex));
+        }
+    }
+
+    private void attemptOnce(final Call call)
     {
         if (call.future.isDone())
         {
@@ -314,7 +332,8 @@ final class Router implements FrameHandler
         if (response.leaderHint() != null && !response.leaderHint().equals(call.lastTried))
         {
             runtime.routing().observe(call.partition, response.leaderHint(), response.leaderTerm());
-            if (!runtime.routing().leader(call.partition).nodeId().equals(response.leaderHint()))
+            // The table may hold no leader at all here (a stale hint it refused): no leader is not the hint.
+            if (!response.leaderHint().equals(runtime.routing().leader(call.partition).nodeId()))
             {
                 runtime.routing().forget(call.partition, call.lastTried);
             }
