@@ -198,11 +198,7 @@ public final class TestCluster implements AutoCloseable
         int most = -1;
         for (final RookeryNode node : running())
         {
-            int led = 0;
-            for (int p = 0; p < node.context().partitionCount(); p++)
-            {
-                led += node.servingTerm(p) >= 0 ? 1 : 0;
-            }
+            final int led = partitionsServedBy(node).size();
             if (led > most)
             {
                 most = led;
@@ -210,6 +206,23 @@ public final class TestCluster implements AutoCloseable
             }
         }
         return busiest;
+    }
+
+    /**
+     * @param node a running node.
+     * @return the partitions it serves as leader now.
+     */
+    public static Set<Integer> partitionsServedBy(final RookeryNode node)
+    {
+        final Set<Integer> served = new HashSet<>();
+        for (int p = 0; p < node.context().partitionCount(); p++)
+        {
+            if (node.servingTerm(p) >= 0)
+            {
+                served.add(p);
+            }
+        }
+        return served;
     }
 
     /**

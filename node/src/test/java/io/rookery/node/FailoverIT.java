@@ -57,14 +57,7 @@ class FailoverIT
 
         final RookeryNode victim = cluster.busiestLeader();
         final int victimIndex = cluster.indexOf(victim.nodeId());
-        final Set<Integer> victimPartitions = new HashSet<>();
-        for (int p = 0; p < 16; p++)
-        {
-            if (victim.servingTerm(p) >= 0)
-            {
-                victimPartitions.add(p);
-            }
-        }
+        final Set<Integer> victimPartitions = TestCluster.partitionsServedBy(victim);
         assertThat(victimPartitions).isNotEmpty();
 
         // Keep writing while the leader dies: some of these fail or time out, none may be lost.

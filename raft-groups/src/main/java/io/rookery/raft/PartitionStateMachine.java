@@ -174,9 +174,8 @@ final class PartitionStateMachine extends BaseStateMachine
         }
         Files.move(tmp, target.toPath(), StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
         final var md5 = MD5FileUtil.computeAndSaveMd5ForFile(target);
-        final SingleFileSnapshotInfo taken = new SingleFileSnapshotInfo(new FileInfo(target.toPath(), md5), last);
-        storage.updateLatestSnapshot(taken);
-        recordSnapshot(taken);
+        // Recorded here only: Ratis reads the latest snapshot through getLatestSnapshot(), never the storage's copy.
+        recordSnapshot(new SingleFileSnapshotInfo(new FileInfo(target.toPath(), md5), last));
         lastSnapshotBytes = target.length();
         lastSnapshotNanos = System.nanoTime() - startNs;
         snapshotsTaken.incrementAndGet();
