@@ -450,11 +450,51 @@ public final class PartitionGroups implements AutoCloseable
         {
             return server.transferLeadershipAsync(new TransferLeadershipRequest(clientId, peerId,
                     groupIds[partition], callIds.incrementAndGet(), RaftPeerId.valueOf(nodeId), timeout.toMillis()))
+                .thenCompose(reply -> leftSteppingDown(reply) ?
+                    stepDown(partition, timeout).thenApply(ignored -> reply) : CompletableFuture.completedFuture(reply))
                 .thenApply(PartitionGroups::requireSuccess);
         }
         catch (final IOException ex)
         {
             return CompletableFuture.failedFuture(ex);
+        }
+    }
+
+    /**
+     * Whether a failed transfer left this leader refusing every write. Ratis 3.3 marks the leader
+     * as stepping down when a transfer starts and clears the mark on the transfer's timeout or on
+     * the next election; a transfer that fails at once (the transferee's StartLeaderElection call
+     * failed immediately, as it does to a peer that just died, or it has no log appender) never
+     * gets a timeout, so the leader would refuse writes and reconfigurations for good.
+     */
+    private static boolean leftSteppingDown(final RaftClientReply reply)
+    {
+        if (reply.isSuccess() || reply.getException() == null)
+        {
+            return false;
+        }
+        final String message = String.valueOf(reply.getException().getMessage());
+        return message.contains("): COMPLETED_EXCEPTIONALLY") || message.contains("): NULL_LOG_APPENDER") ||
+            message.contains("): NULL_FOLLOWER");
+    }
+
+    /**
+     * Steps this leader down (a new election follows), which is the one way to clear Ratis's
+     * stepping-down mark without a timeout.
+     */
+    private CompletableFuture<Void> stepDown(final int partition, final Duration timeout)
+    {
+        LOG.warn("partition={} leadership transfer failed at once; stepping down so the group takes writes again",
+            partition);
+        try
+        {
+            return server.transferLeadershipAsync(new TransferLeadershipRequest(clientId, peerId,
+                    groupIds[partition], callIds.incrementAndGet(), null, timeout.toMillis()))
+                .handle((reply, ex) -> null);
+        }
+        catch (final IOException ex)
+        {
+            return CompletableFuture.completedFuture(null);
         }
     }
 
