@@ -120,15 +120,30 @@ public final class RookeryClient implements AutoCloseable
     }
 
     /**
-     * Delivers a message to every existing agent of a type.
+     * Delivers a message to every existing agent of a type; completes once every delivery committed.
      *
      * @param type    agent type.
      * @param message JSON message.
-     * @return how many agents it was delivered to.
+     * @return how many agents took the message.
      */
     public CompletableFuture<Long> broadcast(final String type, final String message)
     {
-        return send("/agents/" + URLEncoder.encode(type, StandardCharsets.UTF_8), message, null)
+        return broadcast(type, message, null);
+    }
+
+    /**
+     * Delivers a message to every existing agent of a type; completes once every delivery committed.
+     * Repeating a broadcast that failed part way with the same key reaches the agents it missed and
+     * none twice.
+     *
+     * @param type           agent type.
+     * @param message        JSON message.
+     * @param idempotencyKey key of this broadcast, or null.
+     * @return how many agents took the message.
+     */
+    public CompletableFuture<Long> broadcast(final String type, final String message, final String idempotencyKey)
+    {
+        return send("/agents/" + URLEncoder.encode(type, StandardCharsets.UTF_8), message, idempotencyKey)
             .thenApply(body -> Codecs.parseJson(body.getBytes(StandardCharsets.UTF_8)).get("delivered").asLong());
     }
 

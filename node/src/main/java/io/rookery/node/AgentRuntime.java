@@ -238,10 +238,11 @@ final class AgentRuntime implements PartitionListener, AutoCloseable
     /**
      * A broadcast to every agent of a type in one of this node's partitions.
      */
-    void broadcastLocal(final int partition, final String type, final byte[] payload, final Replier replier)
+    void broadcastLocal(
+        final int partition, final String type, final byte[] payload, final String broadcastKey, final Replier replier)
     {
         final PartitionLoop loop = loopOf(partition);
-        loop.control(() -> loop.partition(partition).broadcast(type, payload, replier));
+        loop.control(() -> loop.partition(partition).broadcast(type, payload, broadcastKey, replier));
     }
 
     CompletableFuture<ProposalResult> propose(final int partition, final byte[] entry)

@@ -39,6 +39,7 @@ final class HttpIngress implements AutoCloseable
 {
     private static final Logger LOG = LoggerFactory.getLogger(HttpIngress.class);
     private static final String JSON = "application/json";
+    private static final String IDEMPOTENCY_KEY = "Idempotency-Key";
     private static final long MAX_DRAIN_BYTES = 16L * 1024 * 1024;
 
     static
@@ -220,18 +221,32 @@ final class HttpIngress implements AutoCloseable
                 }
                 final String query = exchange.getRequestURI().getRawQuery();
                 final boolean tell = query != null && query.contains("mode=tell");
-                final String idempotencyKey = exchange.getRequestHeaders().getFirst("Idempotency-Key");
-                if (idempotencyKey != null && (idempotencyKey.isEmpty() || idempotencyKey.length() > 256))
+                if (!checkIdempotencyKey(exchange, route))
                 {
-                    error(exchange, route, 400, Status.BAD_REQUEST.name(),
-                        "Idempotency-Key must be 1 to 256 characters");
                     return;
                 }
+                final String idempotencyKey = exchange.getRequestHeaders().getFirst(IDEMPOTENCY_KEY);
                 complete(exchange, route, runtime.router().request(id, body, tell ? RequestKind.TELL : RequestKind.ASK,
                     null, runtime.limits().requestTimeout(), idempotencyKey), tell ? 202 : 200);
             }
             default -> error(exchange, route, 405, "METHOD_NOT_ALLOWED", method + " not allowed on " + path);
         }
+    }
+
+    /**
+     * Whether the request's Idempotency-Key header, if it has one, is well formed; a malformed one is
+     * answered here with 400.
+     */
+    private boolean checkIdempotencyKey(final HttpExchange exchange, final String route)
+    {
+        final String key = exchange.getRequestHeaders().getFirst(IDEMPOTENCY_KEY);
+        if (key != null && (key.isEmpty() || key.length() > 256))
+        {
+            metrics.rejected.labelValues("bad_request").inc();
+            error(exchange, route, 400, Status.BAD_REQUEST.name(), "Idempotency-Key must be 1 to 256 characters");
+            return false;
+        }
+        return true;
     }
 
     private byte[] readBody(final HttpExchange exchange, final String route)
@@ -371,7 +386,13 @@ final class HttpIngress implements AutoCloseable
             error(exchange, route, 400, Status.BAD_REQUEST.name(), ex.getMessage());
             return;
         }
-        runtime.router().broadcast(type, body, runtime.limits().requestTimeout()).whenCompleteAsync((responses, ex) ->
+        if (!checkIdempotencyKey(exchange, route))
+        {
+            return;
+        }
+        final String broadcastKey = exchange.getRequestHeaders().getFirst(IDEMPOTENCY_KEY);
+        runtime.router().broadcast(type, body, broadcastKey, runtime.limits().requestTimeout())
+            .whenCompleteAsync((responses, ex) ->
         {
             if (ex != null)
             {
@@ -379,23 +400,35 @@ final class HttpIngress implements AutoCloseable
                 return;
             }
             long delivered = 0;
+            long refused = 0;
             final List<Integer> failed = new ArrayList<>();
+            Response firstFailure = null;
             for (int p = 0; p < responses.size(); p++)
             {
                 final Response response = responses.get(p);
                 if (response.isOk())
                 {
-                    delivered += Codecs.parseJson(response.payload()).get("delivered").asLong();
+                    final com.fasterxml.jackson.databind.JsonNode tally = Codecs.parseJson(response.payload());
+                    delivered += tally.get("delivered").asLong();
+                    refused += tally.path("refused").asLong();
                 }
                 else
                 {
                     failed.add(p);
+                    firstFailure = firstFailure == null ? response : firstFailure;
                 }
             }
             final Map<String, Object> summary = new LinkedHashMap<>();
             summary.put("type", type);
             summary.put("delivered", delivered);
+            summary.put("refused", refused);
             summary.put("failedPartitions", failed);
+            if (firstFailure != null)
+            {
+                summary.put("status", firstFailure.status().name());
+                summary.put("error", "partitions " + failed + " did not confirm delivery (" +
+                    firstFailure.payloadText() + "); repeat with the same Idempotency-Key to reach the rest once");
+            }
             respond(exchange, route, failed.isEmpty() ? 200 : 503, JSON, Codecs.toJson(summary));
         }, executor);
     }

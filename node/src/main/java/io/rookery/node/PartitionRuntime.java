@@ -663,9 +663,13 @@ final class PartitionRuntime
     }
 
     /**
-     * Delivers a message to every agent of a type whose state is committed in this partition.
+     * Delivers a message to every agent of a type in this partition: each durable agent whose state
+     * is committed, each active ephemeral agent. Every durable delivery carries the idempotency key
+     * of the broadcast, so a broadcast retried (by the router after a leader change, or by a client
+     * with the same key) reaches each agent once. The partition answers when every delivery has
+     * committed, or with the first retryable failure among them.
      */
-    void broadcast(final String type, final byte[] payload, final Replier replier)
+    void broadcast(final String type, final byte[] payload, final String broadcastKey, final Replier replier)
     {
         if (mode != Mode.ACTIVE)
         {
@@ -681,19 +685,95 @@ final class PartitionRuntime
             }
             return;
         }
-        final byte[] prefix = KeySpaces.statePrefix(type);
-        final List<AgentId> targets = new ArrayList<>();
-        runtime.store().scan(partition, prefix, (key, value) ->
+        if (parked.size() >= runtime.limits().maxParkedPerPartition())
         {
-            targets.add(KeySpaces.agentOfStateKey(key));
-            return true;
-        });
+            runtime.metrics().rejected.labelValues("partition_backlog_full").inc();
+            replier.reply(Response.error(Status.OVERLOADED,
+                "partition " + partition + " has " + parked.size() + " messages waiting; retry later"));
+            return;
+        }
+        final AgentType<?, ?> agentType = runtime.registry().find(type);
+        final List<AgentId> targets = new ArrayList<>();
+        if (agentType != null && agentType.durability() == Durability.EPHEMERAL)
+        {
+            ephemeralAgents.keySet().stream().filter(id -> id.type().equals(type)).forEach(targets::add);
+        }
+        else
+        {
+            runtime.store().scan(partition, KeySpaces.statePrefix(type), (key, value) ->
+            {
+                targets.add(KeySpaces.agentOfStateKey(key));
+                return true;
+            });
+        }
+        final BroadcastTally tally = new BroadcastTally(replier, targets.size());
         for (final AgentId target : targets)
         {
-            deliver(Envelope.request(target, partition, payload, false, Replier.NONE, 0, null));
+            // One admitted broadcast: its deliveries queue behind the batch limit, not the mailbox limit.
+            final Envelope envelope = Envelope.request(target, partition, payload, false, tally, 0, broadcastKey);
+            if (!parked.isEmpty() || mustWaitForCommit())
+            {
+                parked.add(envelope);
+            }
+            else
+            {
+                turn(envelope);
+            }
         }
-        replier.reply(Response.ok(("{\"partition\":" + partition + ",\"delivered\":" + targets.size() + "}")
-            .getBytes(java.nio.charset.StandardCharsets.UTF_8)));
+    }
+
+    /**
+     * Gathers the answers of one broadcast's deliveries in a partition into the partition's answer.
+     * Used on the partition's loop thread only.
+     */
+    private final class BroadcastTally implements Replier
+    {
+        private final Replier replier;
+        private int outstanding;
+        private int delivered;
+        private int refused;
+        private Response retryable;
+
+        BroadcastTally(final Replier replier, final int targets)
+        {
+            this.replier = replier;
+            this.outstanding = targets;
+            if (targets == 0)
+            {
+                finish();
+            }
+        }
+
+        public void reply(final Response response)
+        {
+            switch (response.status())
+            {
+                case OK -> delivered++;
+                case REDIRECT, UNAVAILABLE, OVERLOADED, TIMEOUT ->
+                {
+                    if (retryable == null || response.status() == Status.REDIRECT)
+                    {
+                        retryable = response;
+                    }
+                }
+                default -> refused++;
+            }
+            if (--outstanding == 0)
+            {
+                finish();
+            }
+        }
+
+        private void finish()
+        {
+            if (retryable != null)
+            {
+                replier.reply(retryable);
+                return;
+            }
+            replier.reply(Response.ok(("{\"partition\":" + partition + ",\"delivered\":" + delivered +
+                ",\"refused\":" + refused + "}").getBytes(java.nio.charset.StandardCharsets.UTF_8)));
+        }
     }
 
     private boolean answerRepeatedRequest(final Envelope envelope, final String idempotencyId)

@@ -162,18 +162,25 @@ final class Router implements FrameHandler
     }
 
     /**
-     * Delivers a message to every existing agent of a type, partition by partition.
+     * Delivers a message to every existing agent of a type, partition by partition. Each partition
+     * answers once its deliveries have committed; one that changes leader meanwhile is asked again,
+     * and the broadcast key keeps any agent from taking the message twice.
      *
+     * @param broadcastKey idempotency key of the broadcast: the same key never delivers twice to an
+     *                     agent (within the idempotency retention); null for a fresh one.
      * @return one response per partition, in partition order.
      */
-    CompletableFuture<List<Response>> broadcast(final String type, final byte[] payload, final Duration timeout)
+    CompletableFuture<List<Response>> broadcast(
+        final String type, final byte[] payload, final String broadcastKey, final Duration timeout)
     {
         final long deadlineMs = System.currentTimeMillis() + timeout.toMillis();
+        final String key = broadcastKey != null ? broadcastKey :
+            "broadcast:" + runtime.nodeId() + ":" + java.util.UUID.randomUUID();
         final List<CompletableFuture<Response>> parts = new ArrayList<>();
         for (int p = 0; p < runtime.partitionCount(); p++)
         {
             final Call call =
-                new Call(new AgentId(type, "*"), p, payload, RequestKind.BROADCAST, null, deadlineMs, null);
+                new Call(new AgentId(type, "*"), p, payload, RequestKind.BROADCAST, null, deadlineMs, key);
             attempt(call);
             parts.add(call.future);
         }
@@ -249,7 +256,8 @@ final class Router implements FrameHandler
     {
         if (call.kind == RequestKind.BROADCAST)
         {
-            runtime.broadcastLocal(call.partition, call.target.type(), call.payload, r -> onResponse(call, r));
+            runtime.broadcastLocal(call.partition, call.target.type(), call.payload, call.idempotencyKey,
+                r -> onResponse(call, r));
             return;
         }
         if (call.kind == RequestKind.READ)
@@ -403,7 +411,7 @@ final class Router implements FrameHandler
         }
         if (kind == RequestKind.BROADCAST && partition < runtime.partitionCount())
         {
-            runtime.broadcastLocal(partition, target.type(), payload, replier);
+            runtime.broadcastLocal(partition, target.type(), payload, idempotencyKey, replier);
             return;
         }
         if (partition >= runtime.partitionCount() ||

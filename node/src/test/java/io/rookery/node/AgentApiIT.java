@@ -9,6 +9,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 
 import io.rookery.api.AgentId;
 import io.rookery.api.Codecs;
@@ -96,6 +97,54 @@ class AgentApiIT
             }
             return true;
         });
+    }
+
+    @Test
+    void aBroadcastReachesEachAgentOnceAcrossALeaderChange()
+    {
+        // Many accounts in one partition: with batches of one turn their deliveries span as many
+        // log entries, so the leadership moves while the broadcast is under way.
+        final int partition = cluster.node(0).partitionOf(AgentId.of("account", "moving-0"));
+        final List<String> keys = new ArrayList<>();
+        for (int i = 0; keys.size() < 150; i++)
+        {
+            if (cluster.node(0).partitionOf(AgentId.of("account", "moving-" + i)) == partition)
+            {
+                keys.add("moving-" + i);
+            }
+        }
+        for (final String key : keys)
+        {
+            client.ask("account", key, "{\"op\":\"deposit\",\"amount\":10}", "open-" + key).join();
+        }
+        final RookeryNode leader = cluster.servingLeader(partition);
+        final long termBefore = leader.groups().status(partition).term();
+        final RookeryNode successor = cluster.running().stream().filter(n -> n != leader).findFirst().orElseThrow();
+
+        final String deposit = "{\"op\":\"deposit\",\"amount\":1}";
+        final CompletableFuture<Long> broadcast = client.broadcast("account", deposit, "moving-broadcast");
+        leader.groups().transferLeadership(partition, successor.nodeId(), Duration.ofSeconds(10))
+            .exceptionally(ex -> null).join();
+        long delivered;
+        try
+        {
+            delivered = broadcast.join();
+        }
+        catch (final CompletionException ex)
+        {
+            // A partition could not confirm every delivery: the same key reaches the rest, and only them.
+            assertThat(ex).hasCauseInstanceOf(RookeryException.class);
+            delivered = client.broadcast("account", deposit, "moving-broadcast").join();
+        }
+        assertThat(delivered).isGreaterThanOrEqualTo(keys.size());
+        assertThat(cluster.servingLeader(partition).groups().status(partition).term()).isGreaterThan(termBefore);
+        for (final String key : keys)
+        {
+            assertThat(client.state("account", key).join().get("balance").asLong()).as(key).isEqualTo(11);
+        }
+        // Repeating a completed broadcast with its key changes nothing.
+        client.broadcast("account", deposit, "moving-broadcast").join();
+        assertThat(client.state("account", keys.get(0)).join().get("balance").asLong()).isEqualTo(11);
     }
 
     @Test
