@@ -4,7 +4,6 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.Semaphore;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 
@@ -15,8 +14,8 @@ import io.rookery.node.RookeryNode;
 import io.rookery.testing.TestCluster;
 
 /**
- * Three real nodes in the benchmark's JVM (3 replicas per partition), and a closed-loop driver
- * that keeps a window of asks in flight against counter agents spread over every partition.
+ * Three real nodes in the benchmark's JVM (3 replicas per partition) and counter agents spread
+ * over every partition; the benchmarks drive them through a {@link io.rookery.jmh.CallWindow}.
  */
 public final class DurableCluster implements AutoCloseable
 {
@@ -81,28 +80,16 @@ public final class DurableCluster implements AutoCloseable
     }
 
     /**
-     * Sends {@code count} increments with at most {@code window} in flight and waits for all.
+     * Starts one increment of the next counter at the next node (clients reach any node).
+     *
+     * @return completes with whether the increment was acknowledged.
      */
-    public void run(final int count, final int window)
+    public CompletableFuture<Boolean> increment()
     {
-        final Semaphore inFlight = new Semaphore(window);
         final List<RookeryNode> nodes = cluster.running();
-        final CompletableFuture<?>[] calls = new CompletableFuture<?>[count];
-        for (int i = 0; i < count; i++)
-        {
-            inFlight.acquireUninterruptibly();
-            final int n = next.getAndIncrement();
-            calls[i] = nodes.get(n % nodes.size()).ask(counters[n % counters.length], INCREMENT)
-                .whenComplete((response, ex) ->
-                {
-                    inFlight.release();
-                    if (response == null || !response.isOk())
-                    {
-                        failures.incrementAndGet();
-                    }
-                });
-        }
-        CompletableFuture.allOf(calls).join();
+        final int n = next.getAndIncrement();
+        return nodes.get(n % nodes.size()).ask(counters[n % counters.length], INCREMENT)
+            .handle((response, ex) -> response != null && response.isOk());
     }
 
     /**

@@ -2,6 +2,7 @@ package io.rookery.jmh.peers;
 
 import java.util.concurrent.TimeUnit;
 
+import io.rookery.jmh.CallWindow;
 import io.rookery.jmh.durable.DurableCluster;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
@@ -55,7 +56,7 @@ public class DurablePeersBenchmark
 
     private DurableCluster rookery;
     private JGroupsRaftCounter jgroups;
-    private long invocations;
+    private CallWindow window;
 
     @Setup(Level.Trial)
     public void start() throws Exception
@@ -68,6 +69,7 @@ public class DurablePeersBenchmark
         {
             jgroups = new JGroupsRaftCounter();
         }
+        window = new CallWindow(inFlight);
     }
 
     static int partitions(final String system)
@@ -80,23 +82,13 @@ public class DurablePeersBenchmark
     {
         try
         {
-            if (jgroups != null)
+            window.drain();
+            final long expected = window.completed();
+            final long value = jgroups != null ? jgroups.value() : rookery.total();
+            if (window.failures() > 0 || value != expected)
             {
-                final long expected = invocations * INCREMENTS_PER_INVOCATION;
-                if (jgroups.failures() > 0 || jgroups.value() != expected)
-                {
-                    throw new IllegalStateException("jgroups-raft: " + jgroups.failures() + " failures, value " +
-                        jgroups.value() + " after " + expected + " increments");
-                }
-            }
-            else
-            {
-                final long expected = invocations * INCREMENTS_PER_INVOCATION;
-                if (rookery.failures() > 0 || rookery.total() != expected)
-                {
-                    throw new IllegalStateException(system + ": " + rookery.failures() + " failures, counters sum to " +
-                        rookery.total() + " after " + expected + " increments");
-                }
+                throw new IllegalStateException(system + ": " + window.failures() + " failures, counted " + value +
+                    " after " + expected + " acknowledged increments");
             }
         }
         finally
@@ -116,14 +108,13 @@ public class DurablePeersBenchmark
     @OperationsPerInvocation(INCREMENTS_PER_INVOCATION)
     public void increment()
     {
-        invocations++;
         if (rookery != null)
         {
-            rookery.run(INCREMENTS_PER_INVOCATION, inFlight);
+            window.issue(INCREMENTS_PER_INVOCATION, rookery::increment);
         }
         else
         {
-            jgroups.run(INCREMENTS_PER_INVOCATION, inFlight);
+            window.issue(INCREMENTS_PER_INVOCATION, jgroups::increment);
         }
     }
 }

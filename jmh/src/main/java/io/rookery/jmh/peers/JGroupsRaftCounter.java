@@ -7,10 +7,8 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.concurrent.atomic.AtomicLong;
 
 import org.agrona.IoUtil;
 import org.jgroups.JChannel;
@@ -20,9 +18,8 @@ import org.jgroups.raft.blocks.RaftAsyncCounter;
 
 /**
  * A replicated counter on jgroups-raft: three members, each a JChannel on loopback TCP in this
- * JVM, with the file log fsynced on every appended batch (as Rookery's Ratis log is), and a
- * closed-loop driver that keeps a window of asynchronous increments in flight, spread over the
- * three members (followers forward to the leader, as Rookery's non-leaders do).
+ * JVM, with the file log fsynced on every appended batch (as Rookery's Ratis log is). Increments
+ * are spread over the three members (followers forward to the leader, as Rookery's non-leaders do).
  */
 final class JGroupsRaftCounter implements AutoCloseable
 {
@@ -31,7 +28,6 @@ final class JGroupsRaftCounter implements AutoCloseable
     private final Path dir;
     private final JChannel[] channels = new JChannel[IDS.length];
     private final RaftAsyncCounter[] counters = new RaftAsyncCounter[IDS.length];
-    private final AtomicLong failures = new AtomicLong();
     private final AtomicInteger next = new AtomicInteger();
 
     JGroupsRaftCounter() throws Exception
@@ -57,11 +53,6 @@ final class JGroupsRaftCounter implements AutoCloseable
         }
     }
 
-    long failures()
-    {
-        return failures.get();
-    }
-
     /**
      * @return the counter's value, read through the leader's log.
      */
@@ -71,26 +62,14 @@ final class JGroupsRaftCounter implements AutoCloseable
     }
 
     /**
-     * Sends {@code count} increments with at most {@code window} in flight and waits for all.
+     * Starts one increment through the next member.
+     *
+     * @return completes with whether the increment committed.
      */
-    void run(final int count, final int window)
+    CompletableFuture<Boolean> increment()
     {
-        final Semaphore inFlight = new Semaphore(window);
-        final CompletableFuture<?>[] calls = new CompletableFuture<?>[count];
-        for (int i = 0; i < count; i++)
-        {
-            inFlight.acquireUninterruptibly();
-            calls[i] = counters[next.getAndIncrement() % counters.length].incrementAndGet().toCompletableFuture()
-                .whenComplete((value, ex) ->
-                {
-                    inFlight.release();
-                    if (ex != null)
-                    {
-                        failures.incrementAndGet();
-                    }
-                });
-        }
-        CompletableFuture.allOf(calls).join();
+        return counters[next.getAndIncrement() % counters.length].incrementAndGet().toCompletableFuture()
+            .handle((value, ex) -> ex == null);
     }
 
     public void close()
