@@ -783,6 +783,8 @@ public final class PartitionGroups implements AutoCloseable
         RaftServerConfigKeys.Snapshot.setAutoTriggerThreshold(p, ctx.snapshotThreshold());
         RaftServerConfigKeys.Snapshot.setCreationGap(p, Math.min(1024, ctx.snapshotThreshold()));
         RaftServerConfigKeys.Snapshot.setRetentionFileNum(p, 2);
+        System.getProperties().stringPropertyNames().stream().filter(k -> k.startsWith("rookery.ratis."))
+            .forEach(k -> p.set(k.substring("rookery.ratis.".length()), System.getProperty(k)));
         return p;
     }
 

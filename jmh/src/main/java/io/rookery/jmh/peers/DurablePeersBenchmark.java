@@ -63,7 +63,7 @@ public class DurablePeersBenchmark
     {
         if (system.startsWith("rookery-durable"))
         {
-            rookery = new DurableCluster(true, 1024, partitions(system));
+            rookery = new DurableCluster(true, Math.max(1024, inFlight), partitions(system));
         }
         else
         {
