@@ -2,8 +2,6 @@ package io.rookery.testing;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.net.DatagramSocket;
-import java.net.SocketException;
 import java.nio.file.FileVisitResult;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -53,7 +51,7 @@ public final class TestCluster implements AutoCloseable
         final int[] gossipPorts = new int[size];
         for (int i = 0; i < size; i++)
         {
-            gossipPorts[i] = RookeryNode.Context.freePort();
+            gossipPorts[i] = TestPorts.next();
             members.add(nodeId(i) + "@127.0.0.1:" + gossipPorts[i]);
         }
         for (int i = 0; i < size; i++)
@@ -253,7 +251,7 @@ public final class TestCluster implements AutoCloseable
     {
         final int index = contexts.size();
         final String seed = running().get(0).gossipAddress();
-        final RookeryNode.Context ctx = newContext(index, RookeryNode.Context.freePort()).join(List.of(seed));
+        final RookeryNode.Context ctx = newContext(index, TestPorts.next()).join(List.of(seed));
         contexts.add(ctx);
         nodes.add(null);
         nodes.set(index, RookeryNode.start(ctx));
@@ -429,24 +427,13 @@ public final class TestCluster implements AutoCloseable
             .nodeId(nodeId(index))
             .dataDir(root.resolve(nodeId(index)))
             .gossipPort(gossipPort)
-            .aeronPort(freeUdpPort())
-            .httpPort(RookeryNode.Context.freePort())
+            .aeronPort(TestPorts.next())
+            .httpPort(TestPorts.next())
+            .raftPort(TestPorts.next())
             .partitionLoops(1)
             .httpThreads(2);
         customizer.accept(ctx);
         return ctx;
-    }
-
-    private static int freeUdpPort()
-    {
-        try (DatagramSocket socket = new DatagramSocket(0))
-        {
-            return socket.getLocalPort();
-        }
-        catch (final SocketException ex)
-        {
-            throw new IllegalStateException("no free UDP port", ex);
-        }
     }
 
     /**

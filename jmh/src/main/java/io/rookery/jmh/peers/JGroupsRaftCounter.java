@@ -1,8 +1,6 @@
 package io.rookery.jmh.peers;
 
 import java.io.ByteArrayInputStream;
-import java.io.IOException;
-import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -10,6 +8,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
+import io.rookery.testing.TestPorts;
 import org.agrona.IoUtil;
 import org.jgroups.JChannel;
 import org.jgroups.protocols.raft.RAFT;
@@ -36,7 +35,7 @@ final class JGroupsRaftCounter implements AutoCloseable
         final CounterService[] services = new CounterService[IDS.length];
         for (int i = 0; i < IDS.length; i++)
         {
-            final String xml = stack(IDS[i], freePort(), dir);
+            final String xml = stack(IDS[i], TestPorts.next(), dir);
             channels[i] = new JChannel(new ByteArrayInputStream(xml.getBytes(StandardCharsets.UTF_8)));
             channels[i].name(IDS[i]);
             services[i] = new CounterService(channels[i]);
@@ -128,13 +127,5 @@ final class JGroupsRaftCounter implements AutoCloseable
             " log_dir=\"" + dir + "\" log_use_fsync=\"true\"/>" +
             "<raft.REDIRECT/>" +
             "</config>";
-    }
-
-    private static int freePort() throws IOException
-    {
-        try (ServerSocket socket = new ServerSocket(0))
-        {
-            return socket.getLocalPort();
-        }
     }
 }
