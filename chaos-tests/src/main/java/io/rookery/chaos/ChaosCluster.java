@@ -191,14 +191,19 @@ public final class ChaosCluster implements AutoCloseable
      * @param timeout how long to wait for it to be ready.
      * @return evidence (new pid, time to ready).
      */
-    public synchronized String restart(final int i, final Duration timeout)
+    public String restart(final int i, final Duration timeout)
     {
-        if (alive(i))
-        {
-            return "already running as pid " + pid(i);
-        }
         final long start = System.nanoTime();
-        cluster.startNode(i);
+        // Only the start is exclusive: restart-all brings every node up at once, and a node's
+        // partitions need a quorum of the others before it reports ready.
+        synchronized (this)
+        {
+            if (alive(i))
+            {
+                return "already running as pid " + pid(i);
+            }
+            cluster.startNode(i);
+        }
         final long deadline = start + timeout.toNanos();
         // Decided once: /ready can flap while partitions settle, and the evidence must say what the loop saw.
         boolean ready = cluster.isReady(i);
