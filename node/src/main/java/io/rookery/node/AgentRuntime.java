@@ -277,7 +277,7 @@ final class AgentRuntime implements PartitionListener, AutoCloseable
                         notLeader.getSuggestedLeader().getId().toString();
                     return Response.redirect(hint, -1);
                 }
-                if (isLeadershipInFlux(cause))
+                if (PartitionGroups.isRetryableReadFailure(cause))
                 {
                     // Nothing was read: the router asks again, at whoever leads by then.
                     return Response.redirect(null, -1);
@@ -286,28 +286,6 @@ final class AgentRuntime implements PartitionListener, AutoCloseable
             }
             return Response.ok(renderState(id, type, value, partition));
         });
-    }
-
-    /**
-     * Whether a read failed because this replica could not establish who leads (a follower without
-     * a known leader for its read index, a leader not ready or stepping down, a group closing or
-     * moving): the read had no effect and is retried, not reported.
-     */
-    static boolean isLeadershipInFlux(final Throwable failure)
-    {
-        for (Throwable t = failure; t != null; t = t.getCause() == t ? null : t.getCause())
-        {
-            if (t instanceof org.apache.ratis.protocol.exceptions.ReadIndexException ||
-                t instanceof org.apache.ratis.protocol.exceptions.LeaderNotReadyException ||
-                t instanceof org.apache.ratis.protocol.exceptions.LeaderSteppingDownException ||
-                t instanceof org.apache.ratis.protocol.exceptions.ServerNotReadyException ||
-                t instanceof org.apache.ratis.protocol.exceptions.GroupMismatchException ||
-                t instanceof org.apache.ratis.protocol.exceptions.AlreadyClosedException)
-            {
-                return true;
-            }
-        }
-        return false;
     }
 
     private static byte[] renderState(

@@ -352,14 +352,27 @@ final class PartitionRuntime
 
     private void park(final Envelope envelope)
     {
-        if (parked.size() >= runtime.limits().maxParkedPerPartition())
+        if (!refusedForBacklog(envelope.replier))
         {
-            runtime.metrics().rejected.labelValues("partition_backlog_full").inc();
-            envelope.replier.reply(Response.error(Status.OVERLOADED,
-                "partition " + partition + " has " + parked.size() + " messages waiting; retry later"));
-            return;
+            parked.add(envelope);
         }
-        parked.add(envelope);
+    }
+
+    /**
+     * Refuses a request, counted, when the partition's backlog of waiting messages is full.
+     *
+     * @return whether it was refused.
+     */
+    private boolean refusedForBacklog(final Replier replier)
+    {
+        if (parked.size() < runtime.limits().maxParkedPerPartition())
+        {
+            return false;
+        }
+        runtime.metrics().rejected.labelValues("partition_backlog_full").inc();
+        replier.reply(Response.error(Status.OVERLOADED,
+            "partition " + partition + " has " + parked.size() + " messages waiting; retry later"));
+        return true;
     }
 
     private void redirect(final Envelope envelope)
@@ -685,11 +698,8 @@ final class PartitionRuntime
             }
             return;
         }
-        if (parked.size() >= runtime.limits().maxParkedPerPartition())
+        if (refusedForBacklog(replier))
         {
-            runtime.metrics().rejected.labelValues("partition_backlog_full").inc();
-            replier.reply(Response.error(Status.OVERLOADED,
-                "partition " + partition + " has " + parked.size() + " messages waiting; retry later"));
             return;
         }
         final AgentType<?, ?> agentType = runtime.registry().find(type);

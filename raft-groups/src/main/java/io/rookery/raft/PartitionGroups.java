@@ -446,13 +446,23 @@ public final class PartitionGroups implements AutoCloseable
      */
     public CompletableFuture<Void> transferLeadership(final int partition, final String nodeId, final Duration timeout)
     {
+        return requestTransfer(partition, RaftPeerId.valueOf(nodeId), timeout)
+            .thenCompose(reply -> leftSteppingDown(reply) ?
+                stepDown(partition, timeout).thenApply(ignored -> reply) : CompletableFuture.completedFuture(reply))
+            .thenApply(PartitionGroups::requireSuccess);
+    }
+
+    /**
+     * Asks this node's replica of a partition to hand its leadership to {@code newLeader}, or to
+     * step down when it is null.
+     */
+    private CompletableFuture<RaftClientReply> requestTransfer(
+        final int partition, final RaftPeerId newLeader, final Duration timeout)
+    {
         try
         {
             return server.transferLeadershipAsync(new TransferLeadershipRequest(clientId, peerId,
-                    groupIds[partition], callIds.incrementAndGet(), RaftPeerId.valueOf(nodeId), timeout.toMillis()))
-                .thenCompose(reply -> leftSteppingDown(reply) ?
-                    stepDown(partition, timeout).thenApply(ignored -> reply) : CompletableFuture.completedFuture(reply))
-                .thenApply(PartitionGroups::requireSuccess);
+                groupIds[partition], callIds.incrementAndGet(), newLeader, timeout.toMillis()));
         }
         catch (final IOException ex)
         {
@@ -486,16 +496,7 @@ public final class PartitionGroups implements AutoCloseable
     {
         LOG.warn("partition={} leadership transfer failed at once; stepping down so the group takes writes again",
             partition);
-        try
-        {
-            return server.transferLeadershipAsync(new TransferLeadershipRequest(clientId, peerId,
-                    groupIds[partition], callIds.incrementAndGet(), null, timeout.toMillis()))
-                .handle((reply, ex) -> null);
-        }
-        catch (final IOException ex)
-        {
-            return CompletableFuture.completedFuture(null);
-        }
+        return requestTransfer(partition, null, timeout).handle((reply, ex) -> null);
     }
 
     /**
@@ -690,6 +691,40 @@ public final class PartitionGroups implements AutoCloseable
         }
     }
 
+    /**
+     * Whether a failed {@link #read} is to be asked again, at whoever leads by then: this replica
+     * could not establish who leads (a follower without a known leader for its read index, a
+     * leader not ready or stepping down, a group closing or moving), so nothing was read.
+     *
+     * @param failure the read's failure, wrapped or not.
+     * @return true when retrying is right, false when the failure is to be reported.
+     */
+    public static boolean isRetryableReadFailure(final Throwable failure)
+    {
+        for (Throwable t = failure; t != null; t = t.getCause() == t ? null : t.getCause())
+        {
+            if (isLeaderUnsettled(t) ||
+                t instanceof org.apache.ratis.protocol.exceptions.ReadIndexException ||
+                t instanceof org.apache.ratis.protocol.exceptions.ServerNotReadyException ||
+                t instanceof org.apache.ratis.protocol.exceptions.AlreadyClosedException)
+            {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /**
+     * Ratis's refusals while a group's leadership is changing or not yet serving: the request
+     * took no effect.
+     */
+    private static boolean isLeaderUnsettled(final Throwable cause)
+    {
+        return cause instanceof org.apache.ratis.protocol.exceptions.LeaderNotReadyException ||
+            cause instanceof org.apache.ratis.protocol.exceptions.LeaderSteppingDownException ||
+            cause instanceof org.apache.ratis.protocol.exceptions.GroupMismatchException;
+    }
+
     private static ProposalResult fromFailure(final Throwable failure)
     {
         Throwable cause = failure;
@@ -702,9 +737,7 @@ public final class PartitionGroups implements AutoCloseable
             final RaftPeer suggested = notLeader.getSuggestedLeader();
             return ProposalResult.notLeader(suggested == null ? null : suggested.getId().toString());
         }
-        if (cause instanceof org.apache.ratis.protocol.exceptions.LeaderNotReadyException ||
-            cause instanceof org.apache.ratis.protocol.exceptions.LeaderSteppingDownException ||
-            cause instanceof org.apache.ratis.protocol.exceptions.GroupMismatchException)
+        if (isLeaderUnsettled(cause))
         {
             return ProposalResult.notLeader(null);
         }

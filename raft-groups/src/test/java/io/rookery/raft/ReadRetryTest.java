@@ -1,4 +1,4 @@
-package io.rookery.node;
+package io.rookery.raft;
 
 import java.io.IOException;
 import java.util.concurrent.CompletionException;
@@ -12,7 +12,7 @@ import org.junit.jupiter.api.Test;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
- * Which failed reads the router asks again: those where the replica could not tell who leads.
+ * Which failed reads are asked again: those where the replica could not tell who leads.
  */
 class ReadRetryTest
 {
@@ -20,16 +20,16 @@ class ReadRetryTest
     void aFollowerThatDoesNotKnowTheLeaderIsRetriedHoweverWrapped()
     {
         final ReadIndexException unknownLeader = new ReadIndexException("n1@group-1: Leader is unknown.");
-        assertThat(AgentRuntime.isLeadershipInFlux(unknownLeader)).isTrue();
-        assertThat(AgentRuntime.isLeadershipInFlux(new CompletionException(new ReadException(unknownLeader))))
+        assertThat(PartitionGroups.isRetryableReadFailure(unknownLeader)).isTrue();
+        assertThat(PartitionGroups.isRetryableReadFailure(new CompletionException(new ReadException(unknownLeader))))
             .isTrue();
-        assertThat(AgentRuntime.isLeadershipInFlux(new LeaderSteppingDownException("stepping down"))).isTrue();
+        assertThat(PartitionGroups.isRetryableReadFailure(new LeaderSteppingDownException("stepping down"))).isTrue();
     }
 
     @Test
     void otherFailuresAreReported()
     {
-        assertThat(AgentRuntime.isLeadershipInFlux(new IOException("disk"))).isFalse();
-        assertThat(AgentRuntime.isLeadershipInFlux(new StateMachineException("query failed"))).isFalse();
+        assertThat(PartitionGroups.isRetryableReadFailure(new IOException("disk"))).isFalse();
+        assertThat(PartitionGroups.isRetryableReadFailure(new StateMachineException("query failed"))).isFalse();
     }
 }
