@@ -19,7 +19,7 @@ import io.rookery.api.Codecs;
 import io.rookery.client.RookeryClient;
 import io.rookery.client.RookeryException;
 import io.rookery.testing.TestCluster;
-import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.AutoClose;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
@@ -38,16 +38,8 @@ class BankIT
     private static final int TRANSFERS = 2000;
     private static final long DEPOSIT = 1000;
 
+    @AutoClose
     private TestCluster cluster;
-
-    @AfterEach
-    void stop()
-    {
-        if (cluster != null)
-        {
-            cluster.close();
-        }
-    }
 
     @Test
     void transfersConserveMoneyAndApplyExactlyOnceAcrossLeaderCrashes() throws Exception

@@ -14,7 +14,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import io.rookery.api.AgentId;
 import io.rookery.api.Codecs;
 import io.rookery.testing.TestCluster;
-import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.AutoClose;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
@@ -30,16 +30,8 @@ class FailoverIT
     private static final byte[] INCREMENT = "{\"op\":\"increment\",\"by\":1}".getBytes(StandardCharsets.UTF_8);
     private static final int COUNTERS = 100;
 
+    @AutoClose
     private TestCluster cluster;
-
-    @AfterEach
-    void stop()
-    {
-        if (cluster != null)
-        {
-            cluster.close();
-        }
-    }
 
     @Test
     void acknowledgedIncrementsSurviveTheCrashOfALeader()

@@ -6,7 +6,7 @@ import java.util.concurrent.CompletionException;
 
 import io.rookery.api.AgentId;
 import io.rookery.testing.TestCluster;
-import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.AutoClose;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
@@ -23,16 +23,8 @@ class LeadershipTransferIT
 {
     private static final byte[] INCREMENT = "{\"op\":\"increment\"}".getBytes(StandardCharsets.UTF_8);
 
+    @AutoClose
     private TestCluster cluster;
-
-    @AfterEach
-    void stop()
-    {
-        if (cluster != null)
-        {
-            cluster.close();
-        }
-    }
 
     @Test
     void aTransferToADeadMemberLeavesTheGroupWritable()

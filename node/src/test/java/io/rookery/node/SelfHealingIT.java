@@ -16,7 +16,7 @@ import io.rookery.api.AgentId;
 import io.rookery.api.Codecs;
 import io.rookery.raft.PartitionGroups;
 import io.rookery.testing.TestCluster;
-import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.AutoClose;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
@@ -32,16 +32,8 @@ class SelfHealingIT
     private static final byte[] INCREMENT = "{\"op\":\"increment\"}".getBytes(StandardCharsets.UTF_8);
     private static final HttpClient HTTP = HttpClient.newHttpClient();
 
+    @AutoClose
     private TestCluster cluster;
-
-    @AfterEach
-    void stop()
-    {
-        if (cluster != null)
-        {
-            cluster.close();
-        }
-    }
 
     @Test
     void aDeadNodesReplicasAreReplacedAndEveryPartitionIsBackToThreeReplicas() throws Exception

@@ -9,7 +9,7 @@ import java.util.concurrent.CompletableFuture;
 import io.rookery.api.AgentId;
 import io.rookery.raft.PartitionGroups;
 import io.rookery.testing.TestCluster;
-import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.AutoClose;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
@@ -24,16 +24,8 @@ class SnapshotCatchUpIT
 {
     private static final byte[] INCREMENT = "{\"op\":\"increment\"}".getBytes(StandardCharsets.UTF_8);
 
+    @AutoClose
     private TestCluster cluster;
-
-    @AfterEach
-    void stop()
-    {
-        if (cluster != null)
-        {
-            cluster.close();
-        }
-    }
 
     @Test
     void aReplicaBehindPurgedLogsCatchesUpBySnapshot()

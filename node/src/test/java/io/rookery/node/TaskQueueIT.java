@@ -9,7 +9,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import io.rookery.api.Codecs;
 import io.rookery.client.RookeryClient;
 import io.rookery.testing.TestCluster;
-import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.AutoClose;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
@@ -22,16 +22,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 @Timeout(300)
 class TaskQueueIT
 {
+    @AutoClose
     private TestCluster cluster;
-
-    @AfterEach
-    void stop()
-    {
-        if (cluster != null)
-        {
-            cluster.close();
-        }
-    }
 
     @Test
     void tasksAreAssignedByPriorityToTheLeastLoadedWorkerAndSurviveAFullRestart()
