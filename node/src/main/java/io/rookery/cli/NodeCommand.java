@@ -87,6 +87,11 @@ final class NodeCommand implements Callable<Integer>
         description = "Seconds a node may be gone before its replicas are replaced (default: ${DEFAULT-VALUE}).")
     long replaceAfterSeconds;
 
+    @Option(names = "--restart-stalled-follower-after-s", defaultValue = "30",
+        description = "Seconds a follower replica may hear from no leader without standing for election before " +
+            "it is restarted; 0 turns the check off (default: ${DEFAULT-VALUE}).")
+    long stalledFollowerSeconds;
+
     @Option(names = "--resend-after-ms", defaultValue = "1000",
         description = "Resend unacknowledged durable messages after this long (default: ${DEFAULT-VALUE}).")
     long resendAfterMs;
@@ -127,6 +132,7 @@ final class NodeCommand implements Callable<Integer>
             .electionTimeout(Duration.ofMillis(electionTimeoutMs), Duration.ofMillis(2 * electionTimeoutMs))
             .snapshotThreshold(snapshotThreshold)
             .replacementGrace(Duration.ofSeconds(replaceAfterSeconds))
+            .stalledFollowerTimeout(Duration.ofSeconds(stalledFollowerSeconds))
             .maxConcurrentMoves(maxConcurrentMoves)
             .resendAfter(Duration.ofMillis(resendAfterMs))
             .idempotencyRetention(Duration.ofSeconds(idempotencyRetentionSeconds))

@@ -55,6 +55,10 @@ public final class NodeMetrics
     final Counter reconfigurations = Counter.builder()
         .name("rookery_reconfigurations_total").help("Replica set changes this node committed as a group leader")
         .register(registry);
+    final Counter stalledReplicaRestarts = Counter.builder()
+        .name("rookery_stalled_replica_restarts_total")
+        .help("Follower replicas restarted because they heard from no leader and stood for no election")
+        .register(registry);
     final Counter agentMessages = Counter.builder()
         .name("rookery_agent_messages_total").help("Durable agent-to-agent messages received, by what became of them")
         .labelNames("outcome").register(registry);

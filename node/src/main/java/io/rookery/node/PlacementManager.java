@@ -1,5 +1,6 @@
 package io.rookery.node;
 
+import java.io.IOException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collection;
@@ -37,6 +38,9 @@ import org.slf4j.LoggerFactory;
  *   <li>Leaderships are balanced: a node leading more than its share hands one to a member that
  *       leads less.</li>
  *   <li>A node that announces a replica of a group that no longer counts it is told to delete it.</li>
+ *   <li>Every node watches its own follower replicas: one that has heard from no leader for far
+ *       longer than an election timeout, yet has not stood for election, has a stopped election
+ *       timer, and is restarted in place (see {@link RookeryNode.Context#stalledFollowerTimeout}).</li>
  * </ul>
  * Raft serialises configuration changes, so two nodes never fight over a group; a change
  * computed from a stale view fails its compare-and-set and is recomputed on the next tick.
@@ -55,6 +59,8 @@ final class PlacementManager implements MembershipListener, AutoCloseable
     private final AtomicLong reconfigurations = new AtomicLong();
     private final AtomicLong leaderTransfers = new AtomicLong();
     private final AtomicLong staleReplicasRemoved = new AtomicLong();
+    private final AtomicLong stalledReplicaRestarts = new AtomicLong();
+    private final long[] restartNotBeforeMs;
     private final long startedMs = System.currentTimeMillis();
     private volatile int movesInProgress;
     private long nextBalanceMs;
@@ -66,8 +72,14 @@ final class PlacementManager implements MembershipListener, AutoCloseable
      * @param interval           time between two placement ticks.
      * @param maxConcurrentMoves replica moves allowed at once across the cluster.
      * @param balanceLeaders     whether leaderships are balanced across nodes.
+     * @param stalledFollower    silence after which a follower replica is restarted, zero for never.
      */
-    record Settings(Duration gracePeriod, Duration interval, int maxConcurrentMoves, boolean balanceLeaders)
+    record Settings(
+        Duration gracePeriod,
+        Duration interval,
+        int maxConcurrentMoves,
+        boolean balanceLeaders,
+        Duration stalledFollower)
     {
     }
 
@@ -78,6 +90,7 @@ final class PlacementManager implements MembershipListener, AutoCloseable
         this.runtime = runtime;
         this.groups = groups;
         this.membership = membership;
+        this.restartNotBeforeMs = new long[groups.partitionCount()];
         this.executor = Executors.newSingleThreadScheduledExecutor(r ->
         {
             final Thread thread = new Thread(r, "rookery-placement-" + runtime.nodeId());
@@ -100,6 +113,11 @@ final class PlacementManager implements MembershipListener, AutoCloseable
     long leaderTransfers()
     {
         return leaderTransfers.get();
+    }
+
+    long stalledReplicaRestarts()
+    {
+        return stalledReplicaRestarts.get();
     }
 
     int movesInProgress()
@@ -156,6 +174,7 @@ final class PlacementManager implements MembershipListener, AutoCloseable
 
     void tick(final long nowMs)
     {
+        restartStalledFollowers(nowMs);
         final Collection<NodeMetadata> members = membership.members();
         final Map<String, NodeMetadata> live = new HashMap<>();
         for (final NodeMetadata m : members)
@@ -224,6 +243,38 @@ final class PlacementManager implements MembershipListener, AutoCloseable
             if (balanceLeadership(led, members, eligible))
             {
                 nextBalanceMs = nowMs + 3 * settings.interval().toMillis();
+            }
+        }
+    }
+
+    private void restartStalledFollowers(final long nowMs)
+    {
+        final Duration timeout = settings.stalledFollower();
+        if (timeout.isZero())
+        {
+            return;
+        }
+        for (int p = 0; p < restartNotBeforeMs.length; p++)
+        {
+            final PartitionGroups.FollowerSilence follower = groups.followerSilence(p);
+            if (follower == null || follower.silence().compareTo(timeout) < 0 || nowMs < restartNotBeforeMs[p])
+            {
+                continue;
+            }
+            restartNotBeforeMs[p] = nowMs + timeout.toMillis();
+            LOG.warn("partition {}: the follower on {} has heard from no leader for {} ms without standing for " +
+                "election (last leader {}, {} appends counted in progress); restarting the replica", p,
+                runtime.nodeId(), follower.silence().toMillis(), follower.leader(), follower.outstandingAppends());
+            try
+            {
+                groups.restartReplica(p);
+                stalledReplicaRestarts.incrementAndGet();
+                runtime.metrics().stalledReplicaRestarts.inc();
+            }
+            catch (final IOException ex)
+            {
+                LOG.error("partition {}: restarting the stalled replica on {} failed; it returns when the node " +
+                    "restarts: {}", p, runtime.nodeId(), ex.toString());
             }
         }
     }

@@ -189,7 +189,8 @@ public final class RookeryNode implements AutoCloseable
             this.http = http;
             this.membership = membership;
             this.placement = new PlacementManager(new PlacementManager.Settings(ctx.replacementGrace(),
-                ctx.placementInterval(), ctx.maxConcurrentMoves(), ctx.balanceLeaders()), runtime, groups, membership);
+                ctx.placementInterval(), ctx.maxConcurrentMoves(), ctx.balanceLeaders(), ctx.stalledFollowerTimeout()),
+                runtime, groups, membership);
             membership.addListener(placement);
             registerMetrics();
             http.start();
@@ -579,6 +580,14 @@ public final class RookeryNode implements AutoCloseable
     }
 
     /**
+     * @return replicas this node restarted because their election timer had stopped.
+     */
+    public long stalledReplicaRestarts()
+    {
+        return placement.stalledReplicaRestarts();
+    }
+
+    /**
      * Leaves gracefully: stops taking requests, tells gossip it is leaving, stops its loops,
      * its Raft server, its transport and its store.
      */
@@ -826,6 +835,7 @@ public final class RookeryNode implements AutoCloseable
         private Duration idempotencyRetention = Duration.ofMinutes(10);
         private Duration placementInterval = Duration.ofSeconds(1);
         private int maxConcurrentMoves = 2;
+        private Duration stalledFollowerTimeout = Duration.ofSeconds(30);
         private boolean balanceLeaders = true;
         private Runnable onStopped = () -> { };
 
@@ -888,6 +898,13 @@ public final class RookeryNode implements AutoCloseable
             {
                 throw new IllegalArgumentException(
                     "node.aeronMtu must be 0 (auto) or a multiple of 32 in [576, 65504]: " + aeronMtu);
+            }
+            if (!stalledFollowerTimeout.isZero() &&
+                stalledFollowerTimeout.compareTo(electionTimeoutMax.multipliedBy(5)) < 0)
+            {
+                throw new IllegalArgumentException("node.stalledFollowerTimeout must be zero (off) or at least " +
+                    "five maximum election timeouts (" + electionTimeoutMax.multipliedBy(5) + "): " +
+                    stalledFollowerTimeout);
             }
             if (maxBatchBytes < 64 * 1024 || maxBatchTurns < 1)
             {
@@ -1522,6 +1539,28 @@ public final class RookeryNode implements AutoCloseable
         public Context placementInterval(final Duration interval)
         {
             this.placementInterval = interval;
+            return this;
+        }
+
+        /** @return how long a follower may go without a leader before its replica is restarted. */
+        public Duration stalledFollowerTimeout()
+        {
+            return stalledFollowerTimeout;
+        }
+
+        /**
+         * A follower that hears from no leader starts an election within an election timeout; one
+         * that has heard nothing for far longer has an election timer that stopped (Ratis holds it
+         * while it counts an append in progress, and an append that failed half-way can stay counted).
+         * Such a replica is restarted in place, which gives it a fresh timer.
+         *
+         * @param timeout silence after which a follower replica is restarted (default 30 s; zero turns the
+         *                check off; otherwise at least five maximum election timeouts).
+         * @return this.
+         */
+        public Context stalledFollowerTimeout(final Duration timeout)
+        {
+            this.stalledFollowerTimeout = timeout;
             return this;
         }
 

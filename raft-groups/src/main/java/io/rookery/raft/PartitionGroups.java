@@ -24,6 +24,8 @@ import io.rookery.storage.NodeStore;
 import org.apache.ratis.conf.RaftProperties;
 import org.apache.ratis.grpc.GrpcConfigKeys;
 import org.apache.ratis.proto.RaftProtos.CommitInfoProto;
+import org.apache.ratis.proto.RaftProtos.FollowerInfoProto;
+import org.apache.ratis.proto.RaftProtos.RoleInfoProto;
 import org.apache.ratis.protocol.ClientId;
 import org.apache.ratis.protocol.GroupManagementRequest;
 import org.apache.ratis.protocol.Message;
@@ -44,6 +46,7 @@ import org.apache.ratis.server.RaftServer;
 import org.apache.ratis.server.RaftServerConfigKeys;
 import org.apache.ratis.thirdparty.com.google.protobuf.ByteString;
 import org.apache.ratis.thirdparty.com.google.protobuf.UnsafeByteOperations;
+import org.apache.ratis.util.LifeCycle;
 import org.apache.ratis.util.SizeInBytes;
 import org.apache.ratis.util.TimeDuration;
 import org.slf4j.Logger;
@@ -323,6 +326,86 @@ public final class PartitionGroups implements AutoCloseable
     {
         final DivisionInfo info = info(partition);
         return info == null ? -1 : info.getCurrentTerm();
+    }
+
+    /**
+     * How long this node's follower replica of a partition has gone without hearing from a leader.
+     * Ratis restarts this clock whenever a replica becomes a follower again, so a follower whose
+     * elections fail (a minority side) never shows a silence much longer than an election timeout.
+     *
+     * @param partition a partition.
+     * @return the silence, with the appends the replica counts as still in progress (while there
+     * are any, Ratis's election timer does not fire), or null when this node hosts no follower of it.
+     */
+    public FollowerSilence followerSilence(final int partition)
+    {
+        final DivisionInfo info = info(partition);
+        if (info == null || !info.isFollower() || info.getLifeCycleState() != LifeCycle.State.RUNNING)
+        {
+            return null;
+        }
+        final RoleInfoProto role = info.getRoleInfoProto();
+        if (!role.hasFollowerInfo())
+        {
+            return null;
+        }
+        final FollowerInfoProto follower = role.getFollowerInfo();
+        // Without a known leader Ratis reports no last contact; the time spent a follower stands in.
+        final long silentMs = follower.getLeaderInfo().hasId() ?
+            follower.getLeaderInfo().getLastRpcElapsedTimeMs() : role.getRoleElapsedTimeMs();
+        final RaftPeerId leaderId = info.getLeaderId();
+        return new FollowerSilence(Duration.ofMillis(silentMs), follower.getOutstandingOp(),
+            leaderId == null ? null : leaderId.toString());
+    }
+
+    /**
+     * A follower's view of its leader.
+     *
+     * @param silence            time since the last request from a leader.
+     * @param outstandingAppends appends received but not finished.
+     * @param leader             the leader it last followed, or null.
+     */
+    public record FollowerSilence(Duration silence, int outstandingAppends, String leader)
+    {
+    }
+
+    /**
+     * Restarts this node's replica of a partition in place: the division is closed and opened
+     * again from its log, snapshot and key range, which are all kept, as if the node had restarted.
+     * A replica comes back as a follower with a fresh election timer.
+     *
+     * @param partition a partition this node hosts.
+     * @throws IOException when Ratis refuses to close or to reopen the replica; a replica that failed
+     *                     to reopen is still on disk and comes back when the node restarts.
+     */
+    public synchronized void restartReplica(final int partition) throws IOException
+    {
+        if (closed)
+        {
+            throw new IOException("the Raft server of " + ctx.nodeId() + " is closed");
+        }
+        final PartitionStateMachine machine = machines.get(partition);
+        if (machine == null)
+        {
+            throw new IOException("partition " + partition + " has no replica on " + ctx.nodeId());
+        }
+        final RaftGroup group = server.getDivision(groupIds[partition]).getGroup();
+        machine.keepRangeOnRemove();
+        final RaftClientReply removed = server.groupManagement(GroupManagementRequest.newRemove(
+            clientId, peerId, callIds.incrementAndGet(), groupIds[partition], false, false));
+        if (!removed.isSuccess())
+        {
+            throw new IOException("closing the replica of partition " + partition + " failed: " +
+                removed.getException());
+        }
+        final RaftClientReply added = server.groupManagement(
+            GroupManagementRequest.newAdd(clientId, peerId, callIds.incrementAndGet(), group, false));
+        if (!added.isSuccess())
+        {
+            throw new IOException("reopening the replica of partition " + partition + " failed: " +
+                added.getException());
+        }
+        LOG.info("replica restarted node={} partition={}", ctx.nodeId(), partition);
     }
 
     /**

@@ -69,6 +69,7 @@ final class PartitionStateMachine extends BaseStateMachine
     private final AtomicLong snapshotsInstalled = new AtomicLong();
     private final AtomicLong fencedEntries = new AtomicLong();
     private volatile long lastSnapshotBytes;
+    private volatile boolean keepRangeOnRemove;
     private volatile long lastSnapshotNanos;
 
     PartitionStateMachine(final int partition, final NodeStore store, final PartitionListener listener)
@@ -253,10 +254,25 @@ final class PartitionStateMachine extends BaseStateMachine
 
     public void notifyGroupRemove()
     {
-        // This node no longer holds a replica: its copy of the range would only go stale.
-        store.clearPartition(partition);
-        LOG.info("replica removed partition={}; its key range was cleared", partition);
+        if (keepRangeOnRemove)
+        {
+            LOG.info("replica closed to be reopened partition={}; its key range is kept", partition);
+        }
+        else
+        {
+            // This node no longer holds a replica: its copy of the range would only go stale.
+            store.clearPartition(partition);
+            LOG.info("replica removed partition={}; its key range was cleared", partition);
+        }
         listener.onReplicaChanged(partition, false);
+    }
+
+    /**
+     * The replica is about to be closed only to be opened again, so its key range stays.
+     */
+    void keepRangeOnRemove()
+    {
+        keepRangeOnRemove = true;
     }
 
     private void restoreFromLatestSnapshot(final String why)
