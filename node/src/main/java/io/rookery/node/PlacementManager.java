@@ -60,7 +60,7 @@ final class PlacementManager implements MembershipListener, AutoCloseable
     private final AtomicLong leaderTransfers = new AtomicLong();
     private final AtomicLong staleReplicasRemoved = new AtomicLong();
     private final AtomicLong stalledReplicaRestarts = new AtomicLong();
-    private final long[] restartNotBeforeMs;
+    private final StalledFollowerWatch stalledFollowers;
     private final long startedMs = System.currentTimeMillis();
     private volatile int movesInProgress;
     private long nextBalanceMs;
@@ -90,7 +90,8 @@ final class PlacementManager implements MembershipListener, AutoCloseable
         this.runtime = runtime;
         this.groups = groups;
         this.membership = membership;
-        this.restartNotBeforeMs = new long[groups.partitionCount()];
+        this.stalledFollowers = new StalledFollowerWatch(
+            settings.stalledFollower(), settings.interval(), groups.partitionCount());
         this.executor = Executors.newSingleThreadScheduledExecutor(r ->
         {
             final Thread thread = new Thread(r, "rookery-placement-" + runtime.nodeId());
@@ -249,19 +250,13 @@ final class PlacementManager implements MembershipListener, AutoCloseable
 
     private void restartStalledFollowers(final long nowMs)
     {
-        final Duration timeout = settings.stalledFollower();
-        if (timeout.isZero())
-        {
-            return;
-        }
-        for (int p = 0; p < restartNotBeforeMs.length; p++)
+        for (final int p : stalledFollowers.due(nowMs, groups::followerSilence))
         {
             final PartitionGroups.FollowerSilence follower = groups.followerSilence(p);
-            if (follower == null || follower.silence().compareTo(timeout) < 0 || nowMs < restartNotBeforeMs[p])
+            if (follower == null)
             {
                 continue;
             }
-            restartNotBeforeMs[p] = nowMs + timeout.toMillis();
             LOG.warn("partition {}: the follower on {} has heard from no leader for {} ms without standing for " +
                 "election (last leader {}, {} appends counted in progress); restarting the replica", p,
                 runtime.nodeId(), follower.silence().toMillis(), follower.leader(), follower.outstandingAppends());
