@@ -344,7 +344,16 @@ public final class PartitionGroups implements AutoCloseable
         {
             return null;
         }
-        final RoleInfoProto role = info.getRoleInfoProto();
+        final RoleInfoProto role;
+        try
+        {
+            role = info.getRoleInfoProto();
+        }
+        catch (final RuntimeException ex)
+        {
+            // A replica closing or opening under us: it has no follower view to give.
+            return null;
+        }
         if (!role.hasFollowerInfo())
         {
             return null;
