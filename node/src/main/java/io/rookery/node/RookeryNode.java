@@ -475,6 +475,13 @@ public final class RookeryNode implements AutoCloseable
             partition.put("role", status.role());
             partition.put("commitIndex", status.commitIndex());
             partition.put("appliedIndex", status.appliedIndex());
+            final PartitionGroups.FollowerSilence follower = groups.followerSilence(p);
+            if (follower != null)
+            {
+                // A follower's last contact with a leader: far above the election timeout is a stalled replica.
+                partition.put("leaderSilenceMs", follower.silence().toMillis());
+                partition.put("appendsInProgress", follower.outstandingAppends());
+            }
             final List<Map<String, Object>> replicas = new ArrayList<>();
             for (final PartitionStatus.Replica replica : status.replicas())
             {

@@ -4,6 +4,7 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.locks.LockSupport;
 import java.util.stream.Collectors;
@@ -59,6 +60,9 @@ class StalledFollowerIT
         incrementAll(counters, survivors);
 
         stopElectionTimers(survivors, led);
+        assertThat(followerViews(survivors.get(0), led)).as("/cluster?scope=local of a follower of " + led)
+            .allSatisfy(partition -> assertThat(partition.get("appendsInProgress")).as("%s", partition)
+                .isInstanceOf(Integer.class).matches(n -> (Integer)n > 0));
         cluster.killNode(cluster.indexOf(victim.nodeId()));
 
         cluster.awaitAllPartitionsLed(Duration.ofSeconds(90));
@@ -131,6 +135,21 @@ class StalledFollowerIT
         {
             CodeInjectionForTesting.remove(APPEND_COUNTED);
         }
+    }
+
+    @SuppressWarnings("unchecked")
+    private static List<Map<String, Object>> followerViews(final RookeryNode node, final Set<Integer> partitions)
+    {
+        final List<Map<String, Object>> views = new ArrayList<>();
+        for (final Map<String, Object> partition : (List<Map<String, Object>>)node.clusterView(false).get("partitions"))
+        {
+            if (partitions.contains((Integer)partition.get("partition")))
+            {
+                views.add(partition);
+            }
+        }
+        assertThat(views).hasSameSizeAs(partitions);
+        return views;
     }
 
     private static List<AgentId> counterIn(final RookeryNode node, final Set<Integer> partitions)
