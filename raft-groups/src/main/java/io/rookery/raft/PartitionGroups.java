@@ -212,12 +212,34 @@ public final class PartitionGroups implements AutoCloseable
      */
     public void addReplica(final int partition, final Map<String, String> peers) throws IOException
     {
-        final RaftGroup group = RaftGroup.valueOf(groupIds[partition], peers(peers));
+        openLocal(partition, RaftGroup.valueOf(groupIds[partition], peers(peers)), true, "adding group");
+    }
+
+    /**
+     * Opens this node's division of a partition group: a new, empty one ({@code format}), or the one
+     * its storage directory already holds.
+     */
+    private void openLocal(final int partition, final RaftGroup group, final boolean format, final String what)
+        throws IOException
+    {
         final RaftClientReply reply = server.groupManagement(
-            GroupManagementRequest.newAdd(clientId, peerId, callIds.incrementAndGet(), group));
+            GroupManagementRequest.newAdd(clientId, peerId, callIds.incrementAndGet(), group, format));
         if (!reply.isSuccess())
         {
-            throw new IOException("adding group of partition " + partition + " failed: " + reply.getException());
+            throw new IOException(what + " of partition " + partition + " failed: " + reply.getException());
+        }
+    }
+
+    /**
+     * Closes this node's division of a partition group, deleting its storage directory or keeping it.
+     */
+    private void closeLocal(final int partition, final boolean delete, final String what) throws IOException
+    {
+        final RaftClientReply reply = server.groupManagement(GroupManagementRequest.newRemove(
+            clientId, peerId, callIds.incrementAndGet(), groupIds[partition], delete, false));
+        if (!reply.isSuccess())
+        {
+            throw new IOException(what + " of partition " + partition + " failed: " + reply.getException());
         }
     }
 
@@ -387,7 +409,7 @@ public final class PartitionGroups implements AutoCloseable
      * @throws IOException when Ratis refuses to close or to reopen the replica; a replica that failed
      *                     to reopen is still on disk and comes back when the node restarts.
      */
-    public synchronized void restartReplica(final int partition) throws IOException
+    public void restartReplica(final int partition) throws IOException
     {
         if (closed)
         {
@@ -400,20 +422,8 @@ public final class PartitionGroups implements AutoCloseable
         }
         final RaftGroup group = server.getDivision(groupIds[partition]).getGroup();
         machine.keepRangeOnRemove();
-        final RaftClientReply removed = server.groupManagement(GroupManagementRequest.newRemove(
-            clientId, peerId, callIds.incrementAndGet(), groupIds[partition], false, false));
-        if (!removed.isSuccess())
-        {
-            throw new IOException("closing the replica of partition " + partition + " failed: " +
-                removed.getException());
-        }
-        final RaftClientReply added = server.groupManagement(
-            GroupManagementRequest.newAdd(clientId, peerId, callIds.incrementAndGet(), group, false));
-        if (!added.isSuccess())
-        {
-            throw new IOException("reopening the replica of partition " + partition + " failed: " +
-                added.getException());
-        }
+        closeLocal(partition, false, "closing the replica");
+        openLocal(partition, group, false, "reopening the replica");
         LOG.info("replica restarted node={} partition={}", ctx.nodeId(), partition);
     }
 
@@ -641,13 +651,7 @@ public final class PartitionGroups implements AutoCloseable
     {
         if (nodeId.equals(ctx.nodeId()))
         {
-            final RaftClientReply reply = server.groupManagement(GroupManagementRequest.newRemove(
-                clientId, peerId, callIds.incrementAndGet(), groupIds[partition], true, false));
-            if (!reply.isSuccess())
-            {
-                throw new IOException("removing the local replica of partition " + partition + " failed: " +
-                    reply.getException());
-            }
+            closeLocal(partition, true, "removing the local replica");
             return;
         }
         final RaftPeer target = RaftPeer.newBuilder().setId(nodeId).setAddress(address).build();

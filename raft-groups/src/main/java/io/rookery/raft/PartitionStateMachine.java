@@ -69,8 +69,8 @@ final class PartitionStateMachine extends BaseStateMachine
     private final AtomicLong snapshotsInstalled = new AtomicLong();
     private final AtomicLong fencedEntries = new AtomicLong();
     private volatile long lastSnapshotBytes;
-    private volatile boolean keepRangeOnRemove;
     private volatile long lastSnapshotNanos;
+    private volatile boolean keepRangeOnRemove;
 
     PartitionStateMachine(final int partition, final NodeStore store, final PartitionListener listener)
     {
