@@ -250,13 +250,10 @@ final class PlacementManager implements MembershipListener, AutoCloseable
 
     private void restartStalledFollowers(final long nowMs)
     {
-        for (final int p : stalledFollowers.due(nowMs, groups::followerSilence))
+        for (final StalledFollowerWatch.Stalled stalled : stalledFollowers.due(nowMs, groups::followerSilence))
         {
-            final PartitionGroups.FollowerSilence follower = groups.followerSilence(p);
-            if (follower == null)
-            {
-                continue;
-            }
+            final int p = stalled.partition();
+            final PartitionGroups.FollowerSilence follower = stalled.follower();
             LOG.warn("partition {}: the follower on {} has heard from no leader for {} ms without standing for " +
                 "election (last leader {}, {} appends counted in progress); restarting the replica", p,
                 runtime.nodeId(), follower.silence().toMillis(), follower.leader(), follower.outstandingAppends());

@@ -42,13 +42,13 @@ final class StalledFollowerWatch
     /**
      * @param nowMs     the caller's clock.
      * @param followers this node's follower replica of a partition, or null for none.
-     * @return partitions whose follower replica is to be restarted now.
+     * @return the follower replicas to be restarted now.
      */
-    List<Integer> due(final long nowMs, final IntFunction<PartitionGroups.FollowerSilence> followers)
+    List<Stalled> due(final long nowMs, final IntFunction<PartitionGroups.FollowerSilence> followers)
     {
         final boolean afterGap = lastCheckMs != Long.MIN_VALUE && nowMs - lastCheckMs > GAP_TICKS * intervalMs;
         lastCheckMs = nowMs;
-        final List<Integer> due = new ArrayList<>();
+        final List<Stalled> due = new ArrayList<>();
         if (timeoutMs == 0)
         {
             return due;
@@ -71,9 +71,19 @@ final class StalledFollowerWatch
             if (follower != null && follower.silence().toMillis() >= timeoutMs)
             {
                 notBeforeMs[p] = nowMs + timeoutMs;
-                due.add(p);
+                due.add(new Stalled(p, follower));
             }
         }
         return due;
+    }
+
+    /**
+     * A follower replica picked for a restart.
+     *
+     * @param partition its partition.
+     * @param follower  what it reported when picked.
+     */
+    record Stalled(int partition, PartitionGroups.FollowerSilence follower)
+    {
     }
 }

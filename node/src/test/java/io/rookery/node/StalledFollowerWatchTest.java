@@ -47,7 +47,7 @@ class StalledFollowerWatchTest
         assertThat(tick()).isEmpty();
         silent(3, 70_000);
         nowMs += 10_000;
-        assertThat(watch.due(nowMs, followers::get)).as("first check after a pause").isEmpty();
+        assertThat(partitions(watch.due(nowMs, followers::get))).as("first check after a pause").isEmpty();
         for (int i = 1; i < StalledFollowerWatch.GRACE_TICKS_AFTER_GAP; i++)
         {
             assertThat(tick()).as("tick %d after the pause", i).isEmpty();
@@ -60,7 +60,12 @@ class StalledFollowerWatchTest
     {
         final StalledFollowerWatch off = new StalledFollowerWatch(Duration.ZERO, TICK, 4);
         silent(0, 3_600_000);
-        assertThat(off.due(nowMs, followers::get)).isEmpty();
+        assertThat(partitions(off.due(nowMs, followers::get))).isEmpty();
+    }
+
+    private static List<Integer> partitions(final List<StalledFollowerWatch.Stalled> stalled)
+    {
+        return stalled.stream().map(StalledFollowerWatch.Stalled::partition).toList();
     }
 
     private void silent(final int partition, final long ms)
@@ -71,6 +76,6 @@ class StalledFollowerWatchTest
     private List<Integer> tick()
     {
         nowMs += TICK.toMillis();
-        return watch.due(nowMs, followers::get);
+        return partitions(watch.due(nowMs, followers::get));
     }
 }
