@@ -74,6 +74,39 @@ public final class Faults
         CATALOGUE.put("restart-all", (n, d) -> new RestartAll(n));
     }
 
+    /**
+     * Starts the nodes at once and waits for each to be ready. Not one after another: a node
+     * reports ready only when every partition it hosts has a leader, which may need another of
+     * the nodes being restarted, so a sequential heal would wait out the timeout on the first
+     * node while the fault it heals lasted on.
+     */
+    private static String restartTogether(final ChaosCluster cluster, final List<Integer> nodes)
+    {
+        final List<Thread> starting = new ArrayList<>();
+        final String[] evidence = new String[nodes.size()];
+        for (int k = 0; k < nodes.size(); k++)
+        {
+            final int slot = k;
+            final int index = nodes.get(k);
+            final Thread thread = new Thread(() -> evidence[slot] = cluster.nodeId(index) + " " +
+                cluster.restart(index, RESTART_TIMEOUT));
+            thread.start();
+            starting.add(thread);
+        }
+        for (final Thread thread : starting)
+        {
+            try
+            {
+                thread.join();
+            }
+            catch (final InterruptedException ex)
+            {
+                Thread.currentThread().interrupt();
+            }
+        }
+        return String.join("; ", evidence);
+    }
+
     private enum Target
     {
         RANDOM, BUSIEST_LEADER
@@ -145,13 +178,7 @@ public final class Faults
 
         public String heal(final ChaosCluster cluster)
         {
-            final StringBuilder evidence = new StringBuilder();
-            for (final int i : killed)
-            {
-                evidence.append(cluster.nodeId(i)).append(' ').append(cluster.restart(i, RESTART_TIMEOUT))
-                    .append("; ");
-            }
-            return evidence.toString();
+            return restartTogether(cluster, killed);
         }
     }
 
@@ -395,28 +422,12 @@ public final class Faults
 
         public String heal(final ChaosCluster cluster)
         {
-            final List<Thread> starting = new ArrayList<>();
-            final String[] evidence = new String[cluster.size()];
+            final List<Integer> all = new ArrayList<>();
             for (int i = 0; i < cluster.size(); i++)
             {
-                final int index = i;
-                final Thread thread = new Thread(() -> evidence[index] = cluster.nodeId(index) + " " +
-                    cluster.restart(index, RESTART_TIMEOUT));
-                thread.start();
-                starting.add(thread);
+                all.add(i);
             }
-            for (final Thread thread : starting)
-            {
-                try
-                {
-                    thread.join();
-                }
-                catch (final InterruptedException ex)
-                {
-                    Thread.currentThread().interrupt();
-                }
-            }
-            return String.join("; ", evidence);
+            return restartTogether(cluster, all);
         }
     }
 
