@@ -79,7 +79,7 @@ public final class NetworkLab implements AutoCloseable
                 run("ip", "netns", "exec", ns, "ip", "addr", "add", nodeAddress(i) + "/24", "dev", PREFIX + "-p" + i);
                 run("ip", "netns", "exec", ns, "ip", "link", "set", PREFIX + "-p" + i, "up");
                 run("ip", "netns", "exec", ns, "ip", "link", "set", "lo", "up");
-                run("ip", "netns", "exec", ns, "iptables", "-F");
+                run("ip", "netns", "exec", ns, "iptables", "-w", "-F");
             }
             final boolean netem = probe("ip", "netns", "exec", namespace(0), "tc", "qdisc", "add", "dev",
                 PREFIX + "-p0", "root", "netem", "delay", "1ms");
@@ -228,8 +228,8 @@ public final class NetworkLab implements AutoCloseable
         }
         try
         {
-            final String out = output("ip", "netns", "exec", namespace(node), "iptables", "-L", "INPUT", "-v", "-n",
-                "-x");
+            final String out = output("ip", "netns", "exec", namespace(node), "iptables", "-w", "-L", "INPUT", "-v",
+                "-n", "-x");
             long dropped = 0;
             final Matcher m = PACKETS.matcher(out);
             while (m.find())
@@ -280,7 +280,7 @@ public final class NetworkLab implements AutoCloseable
 
     private void iptables(final int node, final String... args)
     {
-        final List<String> command = new ArrayList<>(List.of("ip", "netns", "exec", namespace(node), "iptables"));
+        final List<String> command = new ArrayList<>(List.of("ip", "netns", "exec", namespace(node), "iptables", "-w"));
         command.addAll(List.of(args));
         try
         {
