@@ -6,10 +6,12 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.rookery.api.Codecs;
@@ -356,6 +358,65 @@ public final class ChaosCluster implements AutoCloseable
         {
             Thread.currentThread().interrupt();
         }
+    }
+
+    /**
+     * Runs the steps at once, one thread each, and waits for all of them: faults are healed this
+     * way where one restarted node may need another to be back before it can be ready.
+     *
+     * @param steps steps that each return their evidence.
+     * @return the evidence, in the order of the steps.
+     */
+    public static List<String> together(final List<Supplier<String>> steps)
+    {
+        final String[] evidence = new String[steps.size()];
+        final RuntimeException[] failures = new RuntimeException[steps.size()];
+        final List<Thread> threads = new ArrayList<>();
+        for (int i = 0; i < steps.size(); i++)
+        {
+            final int slot = i;
+            final Thread thread = new Thread(() ->
+            {
+                try
+                {
+                    evidence[slot] = steps.get(slot).get();
+                }
+                catch (final RuntimeException ex)
+                {
+                    failures[slot] = ex;
+                }
+            });
+            thread.start();
+            threads.add(thread);
+        }
+        for (final Thread thread : threads)
+        {
+            try
+            {
+                thread.join();
+            }
+            catch (final InterruptedException ex)
+            {
+                Thread.currentThread().interrupt();
+            }
+        }
+        RuntimeException failure = null;
+        for (final RuntimeException ex : failures)
+        {
+            if (ex != null && failure == null)
+            {
+                failure = ex;
+            }
+            else if (ex != null)
+            {
+                failure.addSuppressed(ex);
+            }
+        }
+        if (failure != null)
+        {
+            throw failure;
+        }
+        return Arrays.asList(evidence);
     }
 
     static void sleep(final long millis)

@@ -99,19 +99,9 @@ public final class Nemesis
          */
         public String heal(final ChaosCluster cluster)
         {
-            final String[] b = new String[1];
-            final Thread healSecond = new Thread(() -> b[0] = second.heal(cluster));
-            healSecond.start();
-            final String a = first.heal(cluster);
-            try
-            {
-                healSecond.join();
-            }
-            catch (final InterruptedException ex)
-            {
-                Thread.currentThread().interrupt();
-            }
-            return b[0] + " AND " + a;
+            final List<String> evidence = ChaosCluster.together(List.of(() -> second.heal(cluster),
+                () -> first.heal(cluster)));
+            return String.join(" AND ", evidence);
         }
     }
 

@@ -8,6 +8,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Random;
 import java.util.function.BiFunction;
+import java.util.function.Supplier;
 
 import io.rookery.chaos.ChaosCluster;
 
@@ -82,29 +83,12 @@ public final class Faults
      */
     private static String restartTogether(final ChaosCluster cluster, final List<Integer> nodes)
     {
-        final List<Thread> starting = new ArrayList<>();
-        final String[] evidence = new String[nodes.size()];
-        for (int k = 0; k < nodes.size(); k++)
+        final List<Supplier<String>> restarts = new ArrayList<>();
+        for (final int node : nodes)
         {
-            final int slot = k;
-            final int index = nodes.get(k);
-            final Thread thread = new Thread(() -> evidence[slot] = cluster.nodeId(index) + " " +
-                cluster.restart(index, RESTART_TIMEOUT));
-            thread.start();
-            starting.add(thread);
+            restarts.add(() -> cluster.nodeId(node) + " " + cluster.restart(node, RESTART_TIMEOUT));
         }
-        for (final Thread thread : starting)
-        {
-            try
-            {
-                thread.join();
-            }
-            catch (final InterruptedException ex)
-            {
-                Thread.currentThread().interrupt();
-            }
-        }
-        return String.join("; ", evidence);
+        return String.join("; ", ChaosCluster.together(restarts));
     }
 
     private enum Target
