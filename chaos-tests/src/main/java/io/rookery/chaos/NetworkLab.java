@@ -79,7 +79,7 @@ public final class NetworkLab implements AutoCloseable
                 run("ip", "netns", "exec", ns, "ip", "addr", "add", nodeAddress(i) + "/24", "dev", PREFIX + "-p" + i);
                 run("ip", "netns", "exec", ns, "ip", "link", "set", PREFIX + "-p" + i, "up");
                 run("ip", "netns", "exec", ns, "ip", "link", "set", "lo", "up");
-                run("ip", "netns", "exec", ns, "iptables", "-w", "-F");
+                run(iptablesIn(i, "-F"));
             }
             final boolean netem = probe("ip", "netns", "exec", namespace(0), "tc", "qdisc", "add", "dev",
                 PREFIX + "-p0", "root", "netem", "delay", "1ms");
@@ -228,8 +228,7 @@ public final class NetworkLab implements AutoCloseable
         }
         try
         {
-            final String out = output("ip", "netns", "exec", namespace(node), "iptables", "-w", "-L", "INPUT", "-v",
-                "-n", "-x");
+            final String out = output(iptablesIn(node, "-L", "INPUT", "-v", "-n", "-x"));
             long dropped = 0;
             final Matcher m = PACKETS.matcher(out);
             while (m.find())
@@ -280,16 +279,25 @@ public final class NetworkLab implements AutoCloseable
 
     private void iptables(final int node, final String... args)
     {
-        final List<String> command = new ArrayList<>(List.of("ip", "netns", "exec", namespace(node), "iptables", "-w"));
-        command.addAll(List.of(args));
         try
         {
-            run(command.toArray(String[]::new));
+            run(iptablesIn(node, args));
         }
         catch (final IOException ex)
         {
             throw new IllegalStateException("iptables failed: " + ex.getMessage(), ex);
         }
+    }
+
+    /**
+     * An iptables command in a node's namespace; {@code -w} waits for the xtables lock, so heals
+     * that run at once do not fail on each other.
+     */
+    private static String[] iptablesIn(final int node, final String... args)
+    {
+        final List<String> command = new ArrayList<>(List.of("ip", "netns", "exec", namespace(node), "iptables", "-w"));
+        command.addAll(List.of(args));
+        return command.toArray(String[]::new);
     }
 
     private static String namespace(final int i)
