@@ -49,6 +49,7 @@ public final class ChaosCluster implements AutoCloseable
             .jvmArgs(jvmArgs)
             .nodeArgs(nodeArgs)
             .directory(dir, false)
+            .restart(LocalCluster.Restart.ON_REQUEST, Duration.ZERO)
             .build();
     }
 
@@ -195,6 +196,14 @@ public final class ChaosCluster implements AutoCloseable
      */
     public String restart(final int i, final Duration timeout)
     {
+        return startAndAwaitReady(i, timeout, () -> cluster.startNode(i), "restarted");
+    }
+
+    /**
+     * Starts a stopped node with {@code starter} and waits until it answers {@code /ready}.
+     */
+    private String startAndAwaitReady(final int i, final Duration timeout, final Runnable starter, final String what)
+    {
         final long start = System.nanoTime();
         // Only the start is exclusive: restart-all brings every node up at once, and a node's
         // partitions need a quorum of the others before it reports ready.
@@ -204,7 +213,7 @@ public final class ChaosCluster implements AutoCloseable
             {
                 return "already running as pid " + pid(i);
             }
-            cluster.startNode(i);
+            starter.run();
         }
         final long deadline = start + timeout.toNanos();
         // Decided once: /ready can flap while partitions settle, and the evidence must say what the loop saw.
@@ -214,8 +223,125 @@ public final class ChaosCluster implements AutoCloseable
             sleep(200);
             ready = cluster.isReady(i);
         }
-        return "restarted as pid " + pid(i) + (ready ?
+        return what + " as pid " + pid(i) + (ready ?
             ", ready after " + (System.nanoTime() - start) / 1_000_000 + " ms" : ", NOT ready within " + timeout);
+    }
+
+    /**
+     * Stops a node gracefully (SIGTERM): it tells gossip it is leaving.
+     *
+     * @param i node index.
+     * @return evidence.
+     */
+    public String stop(final int i)
+    {
+        final long pid = pid(i);
+        cluster.stopNode(i, Duration.ofSeconds(30));
+        return "SIGTERM " + nodeId(i) + " (pid " + pid + "): " + (alive(i) ? "still running" : "stopped");
+    }
+
+    /**
+     * Starts a stopped node as a new one (data directory wiped, joining through gossip) and waits
+     * until it is ready.
+     *
+     * @param i       node index.
+     * @param timeout how long to wait for it to be ready.
+     * @return evidence.
+     */
+    public String joinAfresh(final int i, final Duration timeout)
+    {
+        return startAndAwaitReady(i, timeout, () -> cluster.startNodeAfresh(i), "joined afresh");
+    }
+
+    /**
+     * @return the body of a node's answer to {@code GET path}.
+     */
+    private String get(final String endpoint, final String path, final Duration timeout)
+        throws IOException, InterruptedException
+    {
+        return http.send(java.net.http.HttpRequest.newBuilder(java.net.URI.create("http://" + endpoint + path))
+            .timeout(timeout).build(), java.net.http.HttpResponse.BodyHandlers.ofString()).body();
+    }
+
+    /**
+     * @return the cluster view of the first node that answers, or null.
+     */
+    public JsonNode view()
+    {
+        for (final String endpoint : endpoints())
+        {
+            try
+            {
+                return Codecs.parseJson(
+                    get(endpoint, "/cluster", Duration.ofSeconds(5)).getBytes(StandardCharsets.UTF_8));
+            }
+            catch (final IOException | RuntimeException ex)
+            {
+                // try the next node
+            }
+            catch (final InterruptedException ex)
+            {
+                Thread.currentThread().interrupt();
+                return null;
+            }
+        }
+        return null;
+    }
+
+    /**
+     * What every node knows of a partition ({@code GET /admin/partitions/P}), for a report.
+     *
+     * @return node id to its answer's body, or to the reason there is none.
+     */
+    public Map<String, String> describePartition(final int partition)
+    {
+        final Map<String, String> views = new TreeMap<>();
+        for (int i = 0; i < size(); i++)
+        {
+            try
+            {
+                views.put(nodeId(i), get(cluster.httpEndpoint(i), "/admin/partitions/" + partition,
+                    Duration.ofSeconds(5)));
+            }
+            catch (final IOException | RuntimeException ex)
+            {
+                views.put(nodeId(i), "no answer: " + ex);
+            }
+            catch (final InterruptedException ex)
+            {
+                Thread.currentThread().interrupt();
+                break;
+            }
+        }
+        return views;
+    }
+
+    /**
+     * Asks the node serving a partition to hand it to another node's group, through the public admin API.
+     *
+     * @param partition the partition.
+     * @param leader    id of the node serving it.
+     * @param to        id of the node whose group is to take it.
+     * @return the answer's status code, or -1 when the node did not answer.
+     */
+    public int movePartition(final int partition, final String leader, final String to)
+    {
+        try
+        {
+            return http.send(java.net.http.HttpRequest.newBuilder(java.net.URI.create("http://" +
+                        cluster.httpEndpoint(indexOf(leader)) + "/admin/partitions/" + partition + "/move?to=" + to))
+                    .timeout(Duration.ofSeconds(5)).POST(java.net.http.HttpRequest.BodyPublishers.noBody()).build(),
+                java.net.http.HttpResponse.BodyHandlers.discarding()).statusCode();
+        }
+        catch (final IOException | RuntimeException ex)
+        {
+            return -1;
+        }
+        catch (final InterruptedException ex)
+        {
+            Thread.currentThread().interrupt();
+            return -1;
+        }
     }
 
     /**
@@ -228,13 +354,11 @@ public final class ChaosCluster implements AutoCloseable
         {
             try
             {
-                final JsonNode view = Codecs.parseJson(http.send(java.net.http.HttpRequest.newBuilder(
-                        java.net.URI.create("http://" + endpoint + "/cluster?scope=local"))
-                    .timeout(Duration.ofSeconds(2)).build(), java.net.http.HttpResponse.BodyHandlers.ofByteArray())
-                    .body());
+                final JsonNode view = Codecs.parseJson(
+                    get(endpoint, "/cluster?scope=local", Duration.ofSeconds(2)).getBytes(StandardCharsets.UTF_8));
                 for (final JsonNode p : view.get("partitions"))
                 {
-                    if ("LEADER".equals(p.get("role").asText()))
+                    if (p.path("servedHere").asBoolean())
                     {
                         leaders.put(p.get("partition").asInt(), view.get("node").asText());
                     }
@@ -261,9 +385,7 @@ public final class ChaosCluster implements AutoCloseable
     {
         try
         {
-            final String text = http.send(java.net.http.HttpRequest.newBuilder(
-                    java.net.URI.create("http://" + cluster.httpEndpoint(i) + "/metrics"))
-                .timeout(Duration.ofSeconds(2)).build(), java.net.http.HttpResponse.BodyHandlers.ofString()).body();
+            final String text = get(cluster.httpEndpoint(i), "/metrics", Duration.ofSeconds(2));
             for (final String line : text.split("\n"))
             {
                 if (line.startsWith(name + " "))
@@ -419,7 +541,7 @@ public final class ChaosCluster implements AutoCloseable
         return Arrays.asList(evidence);
     }
 
-    static void sleep(final long millis)
+    public static void sleep(final long millis)
     {
         try
         {

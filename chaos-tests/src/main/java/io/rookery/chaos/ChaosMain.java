@@ -43,6 +43,9 @@ import picocli.CommandLine.Parameters;
     description = "Run the chaos suite: real processes, real faults, checked histories.")
 public final class ChaosMain implements Callable<Integer>
 {
+    /** Partitions of the chaos cluster: the node default, so the suite tests what users run. */
+    public static final int PARTITIONS = 256;
+
     private static final int NODES = 5;
     private static final Duration LIVENESS_BOUND = Duration.ofSeconds(90);
     private static final Duration CALM = Duration.ofSeconds(4);
@@ -50,6 +53,11 @@ public final class ChaosMain implements Callable<Integer>
 
     @Parameters(index = "0", description = "smoke (a fixed tour of the faults, a few minutes) or full (random faults).")
     String scenario;
+
+    @Option(names = "--faults", split = ",",
+        description = "Run these faults one after another (8 s holds) instead of the scenario's; "
+            + "names as in the summary.")
+    List<String> onlyFaults;
 
     @Option(names = "--seed", description = "Seed of the nemesis and the workloads (default: from the clock).")
     Long seed;
@@ -99,7 +107,8 @@ public final class ChaosMain implements Callable<Integer>
 
         final NetworkLab lab = NetworkLab.create(NODES, mode);
         final List<String> jvmArgs = new ArrayList<>(List.of("-Xms64m", "-Xmx384m", "-XX:TieredStopAtLevel=1"));
-        final List<String> nodeArgs = new ArrayList<>(List.of("--idempotency-retention-s=7200", "--loops=1"));
+        final List<String> nodeArgs = new ArrayList<>(List.of("--idempotency-retention-s=7200", "--loops=1",
+            "--partitions=" + PARTITIONS));
         if (redGate)
         {
             jvmArgs.add("-Drookery.inject=" + FaultInjection.SKIP_INBOX_DEDUP);
@@ -141,7 +150,7 @@ public final class ChaosMain implements Callable<Integer>
             timeline.addAll(nemesis.run(schedule(new Random(runSeed ^ 0x5DEECE66DL)), CALM));
             cluster.lab().heal();
 
-            final long recoveryMs = awaitLiveness(cluster, client);
+            final long recoveryMs = awaitLiveness(cluster, client, dir);
             summary.put("recoveryAfterLastHealMs", recoveryMs);
             summary.put("livenessBoundMs", LIVENESS_BOUND.toMillis());
             if (recoveryMs < 0)
@@ -209,6 +218,14 @@ public final class ChaosMain implements Callable<Integer>
             faults.add(Faults.byName("pause-short", Duration.ofSeconds(1)));
             return faults;
         }
+        if (onlyFaults != null && !onlyFaults.isEmpty())
+        {
+            for (final String name : onlyFaults)
+            {
+                faults.add(Faults.byName(name.trim(), Duration.ofSeconds(8)));
+            }
+            return faults;
+        }
         if ("smoke".equals(scenario))
         {
             faults.add(Faults.byName("kill-leader", Duration.ofSeconds(6)));
@@ -220,6 +237,8 @@ public final class ChaosMain implements Callable<Integer>
             faults.add(Faults.byName("packet-loss", Duration.ofSeconds(8)));
             faults.add(Faults.byName("delay", Duration.ofSeconds(6)));
             faults.add(Faults.byName("kill-minority", Duration.ofSeconds(6)));
+            faults.add(Faults.byName("move-partitions", Duration.ofSeconds(8)));
+            faults.add(Faults.byName("rolling-restart", Duration.ZERO));
             return faults;
         }
         if (!"full".equals(scenario))
@@ -251,15 +270,15 @@ public final class ChaosMain implements Callable<Integer>
     /**
      * @return milliseconds until every partition has a leader and takes a write, or -1.
      */
-    private static long awaitLiveness(final ChaosCluster cluster, final RookeryClient client)
+    private static long awaitLiveness(final ChaosCluster cluster, final RookeryClient client, final Path dir)
     {
         final long start = System.nanoTime();
         final long deadline = start + LIVENESS_BOUND.toNanos();
-        final String[] probes = new String[16];
+        final String[] probes = new String[PARTITIONS];
         for (int i = 0, found = 0; found < probes.length; i++)
         {
             final String key = "chaos-probe-" + i;
-            final int p = Partitioner.partition(AgentId.of("counter", key), 16);
+            final int p = Partitioner.partition(AgentId.of("counter", key), PARTITIONS);
             if (probes[p] == null)
             {
                 probes[p] = key;
@@ -291,7 +310,44 @@ public final class ChaosMain implements Callable<Integer>
             }
             ChaosCluster.sleep(250);
         }
+        writeLivenessReport(cluster, served, dir);
         return -1;
+    }
+
+    /**
+     * The cluster did not recover: keep what each node says of the partitions still unserved.
+     */
+    private static void writeLivenessReport(final ChaosCluster cluster, final boolean[] served, final Path dir)
+    {
+        final Map<Integer, String> leaders = cluster.leaders();
+        final Map<String, Object> report = new LinkedHashMap<>();
+        report.put("partitionsWithLeader", leaders.size());
+        final Map<String, Object> unserved = new LinkedHashMap<>();
+        // Partitions without a leader first: while any lacks one, the probe sent no request at all.
+        for (int p = 0; p < served.length && unserved.size() < 4; p++)
+        {
+            if (!leaders.containsKey(p))
+            {
+                unserved.put(String.valueOf(p), cluster.describePartition(p));
+            }
+        }
+        for (int p = 0; p < served.length && unserved.size() < 8; p++)
+        {
+            if (!served[p] && !unserved.containsKey(String.valueOf(p)))
+            {
+                unserved.put(String.valueOf(p), cluster.describePartition(p));
+            }
+        }
+        report.put("unserved", unserved);
+        try
+        {
+            Files.write(dir.resolve("liveness.json"), Codecs.toJson(report));
+            System.out.println("liveness report: " + dir.resolve("liveness.json"));
+        }
+        catch (final IOException | RuntimeException ex)
+        {
+            System.out.println("liveness report not written: " + ex);
+        }
     }
 
     @SuppressWarnings("unchecked")

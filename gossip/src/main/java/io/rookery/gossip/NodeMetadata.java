@@ -2,24 +2,25 @@ package io.rookery.gossip;
 
 import java.io.Serializable;
 import java.util.Arrays;
+import java.util.List;
 import java.util.Objects;
 
 /**
  * What a node tells every other node about itself through gossip.
  *
- * @param nodeId         stable identity of the node.
- * @param clusterId      cluster the node belongs to; nodes of other clusters are refused.
- * @param partitionCount P, fixed when the cluster was created.
- * @param aeronEndpoint  {@code host:port} the node receives agent frames on.
- * @param raftEndpoint   {@code host:port} of the node's Raft server.
- * @param httpEndpoint   {@code host:port} of the node's HTTP ingress.
- * @param state          life-cycle state.
- * @param leaderTerms    for each partition, the term in which this node leads it, or -1: a hint
- *                       for routing, always checked against the term in the frames themselves.
- * @param hosted         bit set (64 partitions per word) of the partitions this node holds a
- *                       replica of; lets a group's leader spot a stale replica left on a node.
- * @param movesInProgress replica moves this node is driving now; leaders add these up across the
- *                       cluster to keep the number of concurrent moves bounded.
+ * @param nodeId          stable identity of the node.
+ * @param clusterId       cluster the node belongs to; nodes of other clusters are refused.
+ * @param partitionCount  P, fixed when the cluster was created.
+ * @param aeronEndpoint   {@code host:port} the node receives agent frames on.
+ * @param raftEndpoint    {@code host:port} of the node's Raft server.
+ * @param httpEndpoint    {@code host:port} of the node's HTTP ingress.
+ * @param state           life-cycle state.
+ * @param leads           the Raft groups this node leads and serves, with the partitions each owns:
+ *                        a hint for routing, always checked against the terms in the frames.
+ * @param hostedGroups    keys of the groups this node holds a replica of, ascending; lets a group's
+ *                        leader spot a stale replica left on a node.
+ * @param movesInProgress replica and partition moves this node is driving now; leaders add these up
+ *                        across the cluster to keep the number of concurrent moves bounded.
  * <p>
  * {@link Serializable} only because ScaleCube's config check demands it; it always travels
  * through {@link NodeMetadataCodec}.
@@ -32,13 +33,10 @@ public record NodeMetadata(
     String raftEndpoint,
     String httpEndpoint,
     NodeState state,
-    long[] leaderTerms,
-    long[] hosted,
+    List<GroupClaim> leads,
+    long[] hostedGroups,
     int movesInProgress) implements Serializable
 {
-    /** Term value meaning "does not lead this partition". */
-    public static final long NOT_LEADER = -1;
-
     /**
      * Validates the fields.
      */
@@ -50,19 +48,19 @@ public record NodeMetadata(
         Objects.requireNonNull(raftEndpoint, "raftEndpoint");
         Objects.requireNonNull(httpEndpoint, "httpEndpoint");
         Objects.requireNonNull(state, "state");
-        Objects.requireNonNull(leaderTerms, "leaderTerms");
-        Objects.requireNonNull(hosted, "hosted");
+        Objects.requireNonNull(leads, "leads");
+        Objects.requireNonNull(hostedGroups, "hostedGroups");
+        leads = List.copyOf(leads);
         if (partitionCount <= 0 || partitionCount > 65535)
         {
             throw new IllegalArgumentException("partitionCount out of range: " + partitionCount);
         }
-        if (leaderTerms.length != partitionCount)
+        for (final GroupClaim claim : leads)
         {
-            throw new IllegalArgumentException("leaderTerms must have one entry per partition");
-        }
-        if (hosted.length != words(partitionCount))
-        {
-            throw new IllegalArgumentException("hosted must have one bit per partition");
+            if (claim.size() > 0 && claim.partitions()[claim.size() - 1] >= partitionCount)
+            {
+                throw new IllegalArgumentException("claim of " + claim + " names a partition beyond " + partitionCount);
+            }
         }
         if (movesInProgress < 0)
         {
@@ -71,44 +69,13 @@ public record NodeMetadata(
     }
 
     /**
-     * Metadata that hosts nothing and moves nothing.
-     *
      * @param nodeId         stable identity.
      * @param clusterId      cluster id.
      * @param partitionCount P.
      * @param aeronEndpoint  agent frames endpoint.
      * @param raftEndpoint   Raft endpoint.
      * @param httpEndpoint   HTTP endpoint.
-     * @param state          life-cycle state.
-     * @param leaderTerms    per-partition leader terms.
-     */
-    public NodeMetadata(
-        final String nodeId,
-        final String clusterId,
-        final int partitionCount,
-        final String aeronEndpoint,
-        final String raftEndpoint,
-        final String httpEndpoint,
-        final NodeState state,
-        final long[] leaderTerms)
-    {
-        this(nodeId, clusterId, partitionCount, aeronEndpoint, raftEndpoint, httpEndpoint, state, leaderTerms,
-            new long[words(partitionCount)], 0);
-    }
-
-    static int words(final int partitionCount)
-    {
-        return Math.max(0, (partitionCount + 63) / 64);
-    }
-
-    /**
-     * @param nodeId         stable identity.
-     * @param clusterId      cluster id.
-     * @param partitionCount P.
-     * @param aeronEndpoint  agent frames endpoint.
-     * @param raftEndpoint   Raft endpoint.
-     * @param httpEndpoint   HTTP endpoint.
-     * @return metadata of a joining node that leads nothing yet.
+     * @return metadata of a joining node that leads and hosts nothing yet.
      */
     public static NodeMetadata joining(
         final String nodeId,
@@ -118,10 +85,8 @@ public record NodeMetadata(
         final String raftEndpoint,
         final String httpEndpoint)
     {
-        final long[] terms = new long[partitionCount];
-        Arrays.fill(terms, NOT_LEADER);
-        return new NodeMetadata(
-            nodeId, clusterId, partitionCount, aeronEndpoint, raftEndpoint, httpEndpoint, NodeState.JOINING, terms);
+        return new NodeMetadata(nodeId, clusterId, partitionCount, aeronEndpoint, raftEndpoint, httpEndpoint,
+            NodeState.JOINING, List.of(), new long[0], 0);
     }
 
     /**
@@ -131,60 +96,74 @@ public record NodeMetadata(
     public NodeMetadata withState(final NodeState newState)
     {
         return new NodeMetadata(nodeId, clusterId, partitionCount, aeronEndpoint, raftEndpoint, httpEndpoint,
-            newState, leaderTerms, hosted, movesInProgress);
+            newState, leads, hostedGroups, movesInProgress);
     }
 
     /**
-     * @param terms per-partition leader terms (copied).
+     * @param claims the groups this node leads and serves.
      * @return a copy announcing these leaderships.
      */
-    public NodeMetadata withLeaderTerms(final long[] terms)
+    public NodeMetadata withLeads(final List<GroupClaim> claims)
     {
         return new NodeMetadata(nodeId, clusterId, partitionCount, aeronEndpoint, raftEndpoint, httpEndpoint,
-            state, terms.clone(), hosted, movesInProgress);
+            state, claims, hostedGroups, movesInProgress);
     }
 
     /**
-     * @param partitions the partitions this node holds a replica of.
+     * @param groups keys of the groups this node holds a replica of.
      * @return a copy announcing them.
      */
-    public NodeMetadata withHosted(final java.util.Collection<Integer> partitions)
+    public NodeMetadata withHostedGroups(final java.util.Collection<Long> groups)
     {
-        final long[] bits = new long[words(partitionCount)];
-        for (final int p : partitions)
-        {
-            bits[p >>> 6] |= 1L << (p & 63);
-        }
+        final long[] keys = groups.stream().mapToLong(Long::longValue).distinct().sorted().toArray();
         return new NodeMetadata(nodeId, clusterId, partitionCount, aeronEndpoint, raftEndpoint, httpEndpoint,
-            state, leaderTerms, bits, movesInProgress);
+            state, leads, keys, movesInProgress);
     }
 
     /**
-     * @param moves replica moves this node drives now.
+     * @param moves moves this node drives now.
      * @return a copy announcing them.
      */
     public NodeMetadata withMovesInProgress(final int moves)
     {
         return new NodeMetadata(nodeId, clusterId, partitionCount, aeronEndpoint, raftEndpoint, httpEndpoint,
-            state, leaderTerms, hosted, moves);
+            state, leads, hostedGroups, moves);
     }
 
     /**
-     * @param partition a partition.
+     * @param group a group's key.
      * @return whether this node announces a replica of it.
      */
-    public boolean hosts(final int partition)
+    public boolean hostsGroup(final long group)
     {
-        return (hosted[partition >>> 6] & (1L << (partition & 63))) != 0;
+        return Arrays.binarySearch(hostedGroups, group) >= 0;
     }
 
     /**
-     * @param partition a partition.
-     * @return the term in which this node claims to lead it, or {@link #NOT_LEADER}.
+     * @param group a group's key.
+     * @return this node's claim to lead it, or null.
      */
-    public long leaderTerm(final int partition)
+    public GroupClaim claimOf(final long group)
     {
-        return leaderTerms[partition];
+        for (final GroupClaim claim : leads)
+        {
+            if (claim.group() == group)
+            {
+                return claim;
+            }
+        }
+        return null;
+    }
+
+    /** @return how many partitions this node serves, over every group it leads. */
+    public int ledPartitions()
+    {
+        int led = 0;
+        for (final GroupClaim claim : leads)
+        {
+            led += claim.size();
+        }
+        return led;
     }
 
     public boolean equals(final Object o)
@@ -205,19 +184,19 @@ public record NodeMetadata(
             httpEndpoint.equals(that.httpEndpoint) &&
             state == that.state &&
             movesInProgress == that.movesInProgress &&
-            Arrays.equals(leaderTerms, that.leaderTerms) &&
-            Arrays.equals(hosted, that.hosted);
+            leads.equals(that.leads) &&
+            Arrays.equals(hostedGroups, that.hostedGroups);
     }
 
     public int hashCode()
     {
-        final int fields = Objects.hash(nodeId, clusterId, partitionCount, aeronEndpoint, state);
-        return (fields * 31 + Arrays.hashCode(leaderTerms)) * 31 + Arrays.hashCode(hosted) + movesInProgress;
+        final int fields = Objects.hash(nodeId, clusterId, partitionCount, aeronEndpoint, state, leads);
+        return fields * 31 + Arrays.hashCode(hostedGroups) + movesInProgress;
     }
 
     public String toString()
     {
         return "NodeMetadata{" + nodeId + " cluster=" + clusterId + " P=" + partitionCount + " state=" + state +
-            " aeron=" + aeronEndpoint + " raft=" + raftEndpoint + " http=" + httpEndpoint + "}";
+            " aeron=" + aeronEndpoint + " raft=" + raftEndpoint + " http=" + httpEndpoint + " leads=" + leads + "}";
     }
 }

@@ -2,6 +2,8 @@ package io.rookery.gossip;
 
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
 
 import io.scalecube.cluster.metadata.MetadataCodec;
 
@@ -9,10 +11,12 @@ import io.scalecube.cluster.metadata.MetadataCodec;
  * Explicit binary encoding of {@link NodeMetadata} for ScaleCube, instead of its default JDK
  * serialisation: versioned, compact, and decoding garbage fails with a clear message.
  * <p>
- * Layout (big-endian): magic u16, version u8, state u8, partitionCount u16, then the strings
+ * Layout (big-endian): magic u16, version u8 (2), state u8, partitionCount u16, then the strings
  * nodeId, clusterId, aeronEndpoint, raftEndpoint, httpEndpoint (u16 length + UTF-8), then the
- * number of led partitions u16 and that many (partition u16, term i64) pairs, then the hosted
- * bit set (u16 byte count + bytes, partition p is bit p%8 of byte p/8) and the moves in progress u16.
+ * number of led groups u16 and per group: key i64, name (string), term i64, partition count u16 and
+ * that many (partition u16, epoch u32) pairs; then the number of hosted groups u16 and their keys
+ * (i64 each, ascending), then the moves in progress u16. Version 1 (one group per partition) is
+ * refused: a cluster is upgraded to groups of partitions as a whole.
  */
 public final class NodeMetadataCodec implements MetadataCodec
 {
@@ -20,7 +24,7 @@ public final class NodeMetadataCodec implements MetadataCodec
     public static final NodeMetadataCodec INSTANCE = new NodeMetadataCodec();
 
     private static final short MAGIC = (short)0x524B;
-    private static final byte VERSION = 1;
+    private static final byte VERSION = 2;
     private static final int MAX_STRING = 1024;
 
     public Object deserialize(final ByteBuffer buffer)
@@ -54,19 +58,17 @@ public final class NodeMetadataCodec implements MetadataCodec
             utf8(metadata.raftEndpoint()),
             utf8(metadata.httpEndpoint())
         };
-        int led = 0;
-        for (final long term : metadata.leaderTerms())
-        {
-            if (term != NodeMetadata.NOT_LEADER)
-            {
-                led++;
-            }
-        }
-        final int hostedBytes = (metadata.partitionCount() + 7) / 8;
-        int length = 2 + 1 + 1 + 2 + 2 + led * 10 + 2 + hostedBytes + 2;
+        int length = 2 + 1 + 1 + 2 + 2 + 2 + 8 * metadata.hostedGroups().length + 2;
         for (final byte[] s : strings)
         {
             length += 2 + s.length;
+        }
+        final byte[][] names = new byte[metadata.leads().size()][];
+        for (int i = 0; i < names.length; i++)
+        {
+            final GroupClaim claim = metadata.leads().get(i);
+            names[i] = utf8(claim.name());
+            length += 8 + 2 + names[i].length + 8 + 2 + 6 * claim.size();
         }
         final ByteBuffer buffer = ByteBuffer.allocate(length);
         buffer.putShort(MAGIC).put(VERSION).put((byte)metadata.state().ordinal())
@@ -75,19 +77,21 @@ public final class NodeMetadataCodec implements MetadataCodec
         {
             buffer.putShort((short)s.length).put(s);
         }
-        buffer.putShort((short)led);
-        final long[] terms = metadata.leaderTerms();
-        for (int p = 0; p < terms.length; p++)
+        buffer.putShort((short)names.length);
+        for (int i = 0; i < names.length; i++)
         {
-            if (terms[p] != NodeMetadata.NOT_LEADER)
+            final GroupClaim claim = metadata.leads().get(i);
+            buffer.putLong(claim.group()).putShort((short)names[i].length).put(names[i]).putLong(claim.term())
+                .putShort((short)claim.size());
+            for (int j = 0; j < claim.size(); j++)
             {
-                buffer.putShort((short)p).putLong(terms[p]);
+                buffer.putShort((short)claim.partitions()[j]).putInt((int)Math.min(claim.epochs()[j], 0xFFFF_FFFFL));
             }
         }
-        buffer.putShort((short)hostedBytes);
-        for (int i = 0; i < hostedBytes; i++)
+        buffer.putShort((short)metadata.hostedGroups().length);
+        for (final long group : metadata.hostedGroups())
         {
-            buffer.put((byte)(metadata.hosted()[i >>> 3] >>> ((i & 7) * 8)));
+            buffer.putLong(group);
         }
         buffer.putShort((short)Math.min(metadata.movesInProgress(), 0xFFFF));
         return buffer.flip();
@@ -118,36 +122,44 @@ public final class NodeMetadataCodec implements MetadataCodec
             final String aeron = string(buffer);
             final String raft = string(buffer);
             final String http = string(buffer);
-            final NodeMetadata base = NodeMetadata.joining(nodeId, clusterId, partitionCount, aeron, raft, http);
-            final long[] terms = base.leaderTerms();
-            final int led = buffer.getShort() & 0xFFFF;
-            for (int i = 0; i < led; i++)
+            final int groups = buffer.getShort() & 0xFFFF;
+            final List<GroupClaim> leads = new ArrayList<>(Math.min(groups, 64));
+            for (int i = 0; i < groups; i++)
             {
-                final int p = buffer.getShort() & 0xFFFF;
-                if (p >= partitionCount)
+                final long group = buffer.getLong();
+                final String name = string(buffer);
+                final long term = buffer.getLong();
+                final int count = buffer.getShort() & 0xFFFF;
+                if (count > partitionCount || count * 6L > buffer.remaining())
                 {
-                    throw new IllegalArgumentException("leader claim for partition " + p + " >= " + partitionCount);
+                    throw new IllegalArgumentException("claim of " + count + " partitions does not fit");
                 }
-                terms[p] = buffer.getLong();
+                final int[] partitions = new int[count];
+                final long[] epochs = new long[count];
+                for (int j = 0; j < count; j++)
+                {
+                    partitions[j] = buffer.getShort() & 0xFFFF;
+                    epochs[j] = buffer.getInt() & 0xFFFF_FFFFL;
+                }
+                leads.add(new GroupClaim(group, name, term, partitions, epochs));
             }
-            final int hostedBytes = buffer.getShort() & 0xFFFF;
-            if (hostedBytes != (partitionCount + 7) / 8)
+            final int hosted = buffer.getShort() & 0xFFFF;
+            if (hosted * 8L > buffer.remaining())
             {
-                throw new IllegalArgumentException("hosted bit set of " + hostedBytes + " bytes for " +
-                    partitionCount + " partitions");
+                throw new IllegalArgumentException("hosted group list of " + hosted + " does not fit");
             }
-            final long[] hosted = new long[NodeMetadata.words(partitionCount)];
-            for (int i = 0; i < hostedBytes; i++)
+            final long[] hostedGroups = new long[hosted];
+            for (int i = 0; i < hosted; i++)
             {
-                hosted[i >>> 3] |= (buffer.get() & 0xFFL) << ((i & 7) * 8);
-            }
-            if ((partitionCount & 63) != 0 && hosted.length > 0 &&
-                (hosted[hosted.length - 1] >>> (partitionCount & 63)) != 0)
-            {
-                throw new IllegalArgumentException("hosted bit set names partitions beyond " + partitionCount);
+                hostedGroups[i] = buffer.getLong();
+                if (i > 0 && hostedGroups[i] <= hostedGroups[i - 1])
+                {
+                    throw new IllegalArgumentException("hosted groups are not ascending");
+                }
             }
             final int moves = buffer.getShort() & 0xFFFF;
-            return new NodeMetadata(nodeId, clusterId, partitionCount, aeron, raft, http, state, terms, hosted, moves);
+            return new NodeMetadata(nodeId, clusterId, partitionCount, aeron, raft, http, state, leads, hostedGroups,
+                moves);
         }
         catch (final java.nio.BufferUnderflowException ex)
         {

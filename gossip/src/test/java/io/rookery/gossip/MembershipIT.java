@@ -44,7 +44,8 @@ class MembershipIT
         final NodeMetadata metaB = NodeMetadata.joining(
             "n\u0153ud-b-\u6771", "it-cluster", 8, "127.0.0.1:42001", "127.0.0.1:42002", "127.0.0.1:42003")
             .withState(NodeState.ACTIVE)
-            .withLeaderTerms(new long[] {3, -1, -1, 4, -1, -1, -1, 5});
+            .withLeads(List.of(new GroupClaim(77L, "n\u0153ud-b-\u6771", 3, new int[] {0, 3, 7}, new long[] {1, 4, 5})))
+            .withHostedGroups(List.of(77L, 12L));
 
         final Membership a = start(new Membership.Context().metadata(metaA).listener(onA));
         final Membership b = start(new Membership.Context().metadata(metaB).seeds(List.of(a.address())));

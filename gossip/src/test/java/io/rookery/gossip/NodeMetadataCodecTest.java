@@ -3,6 +3,7 @@ package io.rookery.gossip;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
+import java.util.List;
 import java.util.Random;
 
 import org.junit.jupiter.api.Test;
@@ -22,63 +23,44 @@ class NodeMetadataCodecTest
     private static final int PARTITION_COUNT_OFFSET = 4;
 
     @Test
-    void joiningMetadataWithoutLeaderClaimsRoundTrips()
+    void joiningMetadataWithoutClaimsRoundTrips()
     {
         final NodeMetadata metadata = NodeMetadata.joining(
-            "n1", "rookery", 16, "127.0.0.1:40001", "127.0.0.1:40002", "127.0.0.1:8080");
+            "n1", "rookery", 256, "127.0.0.1:40001", "127.0.0.1:40002", "127.0.0.1:8080");
 
         final ByteBuffer encoded = NodeMetadataCodec.encode(metadata);
         final NodeMetadata decoded = NodeMetadataCodec.decode(encoded.duplicate());
 
         assertThat(decoded).isEqualTo(metadata);
         assertThat(decoded.state()).isEqualTo(NodeState.JOINING);
-        assertThat(decoded.leaderTerms()).hasSize(16).containsOnly(NodeMetadata.NOT_LEADER);
+        assertThat(decoded.leads()).isEmpty();
         assertThat(encoded.position()).isZero();
-        // magic, version, state, P, five strings with u16 lengths, zero claims, hosted bits, moves
+        // magic, version, state, P, five strings with u16 lengths, zero claims, zero hosted groups, moves
         assertThat(encoded.remaining())
-            .isEqualTo(6 + (2 + 2) + (2 + 7) + (2 + 15) + (2 + 15) + (2 + 14) + 2 + (2 + 2) + 2);
+            .isEqualTo(6 + (2 + 2) + (2 + 7) + (2 + 15) + (2 + 15) + (2 + 14) + 2 + 2 + 2);
     }
 
     @Test
-    void leaderClaimsRoundTripAndCostTenBytesEach()
+    void groupClaimsAndHostedGroupsRoundTripAtSixBytesAPartition()
     {
-        final long[] terms = new long[64];
-        Arrays.fill(terms, NodeMetadata.NOT_LEADER);
-        terms[0] = 0;
-        terms[7] = 3;
-        terms[63] = Long.MAX_VALUE;
-        final NodeMetadata without = NodeMetadata.joining("n2", "c", 64, "a:1", "r:2", "h:3");
-        final NodeMetadata metadata = without.withState(NodeState.ACTIVE).withLeaderTerms(terms);
+        final GroupClaim first = new GroupClaim(-5L, "n2", 3, new int[] {0, 7, 255}, new long[] {1, 2, 0xFFFF_FFFFL});
+        final GroupClaim second = new GroupClaim(42L, "", Long.MAX_VALUE, new int[0], new long[0]);
+        final NodeMetadata without = NodeMetadata.joining("n2", "c", 256, "a:1", "r:2", "h:3");
+        final NodeMetadata metadata = without.withState(NodeState.ACTIVE).withLeads(List.of(first, second))
+            .withHostedGroups(List.of(42L, -5L, 7L)).withMovesInProgress(3);
 
         final ByteBuffer encoded = NodeMetadataCodec.encode(metadata);
-        final NodeMetadata decoded = NodeMetadataCodec.decode(encoded);
+        final NodeMetadata decoded = NodeMetadataCodec.decode(encoded.duplicate());
 
         assertThat(decoded).isEqualTo(metadata);
-        assertThat(decoded.leaderTerm(0)).isZero();
-        assertThat(decoded.leaderTerm(7)).isEqualTo(3);
-        assertThat(decoded.leaderTerm(63)).isEqualTo(Long.MAX_VALUE);
-        assertThat(decoded.leaderTerm(1)).isEqualTo(NodeMetadata.NOT_LEADER);
-        assertThat(encoded.remaining()).as("everything was consumed").isZero();
-        assertThat(NodeMetadataCodec.encode(metadata).remaining() - NodeMetadataCodec.encode(without).remaining())
-            .isEqualTo(3 * 10);
-    }
-
-    @Test
-    void hostedPartitionsAndMovesInProgressRoundTrip()
-    {
-        final NodeMetadata metadata = NodeMetadata.joining("n3", "c", 70, "a:1", "r:2", "h:3")
-            .withHosted(java.util.List.of(0, 9, 63, 64, 69))
-            .withMovesInProgress(2);
-
-        final NodeMetadata decoded = NodeMetadataCodec.decode(NodeMetadataCodec.encode(metadata));
-
-        assertThat(decoded).isEqualTo(metadata);
-        assertThat(decoded.movesInProgress()).isEqualTo(2);
-        for (int p = 0; p < 70; p++)
-        {
-            final boolean expected = p == 0 || p == 9 || p == 63 || p == 64 || p == 69;
-            assertThat(decoded.hosts(p)).as("partition " + p).isEqualTo(expected);
-        }
+        assertThat(decoded.claimOf(-5L)).isEqualTo(first);
+        assertThat(decoded.claimOf(1L)).isNull();
+        assertThat(decoded.ledPartitions()).isEqualTo(3);
+        assertThat(decoded.hostsGroup(7L)).isTrue();
+        assertThat(decoded.hostsGroup(8L)).isFalse();
+        assertThat(decoded.movesInProgress()).isEqualTo(3);
+        assertThat(encoded.remaining() - NodeMetadataCodec.encode(without.withState(NodeState.ACTIVE)).remaining())
+            .isEqualTo((8 + 4 + 8 + 2 + 3 * 6) + (8 + 2 + 8 + 2) + 3 * 8);
     }
 
     @Test
@@ -86,38 +68,18 @@ class NodeMetadataCodecTest
     {
         for (final NodeState state : NodeState.values())
         {
-            final NodeMetadata metadata = NodeMetadata.joining("n", "c", 1, "a", "r", "h").withState(state);
-            assertThat(NodeMetadataCodec.decode(NodeMetadataCodec.encode(metadata))).isEqualTo(metadata);
+            final NodeMetadata metadata = NodeMetadata.joining("n", "c", 4, "a", "r", "h").withState(state);
+            assertThat(NodeMetadataCodec.decode(NodeMetadataCodec.encode(metadata)).state()).isEqualTo(state);
         }
     }
 
     @Test
     void nonAsciiIdsRoundTrip()
     {
-        final NodeMetadata metadata = NodeMetadata.joining(
-            "n\u0153ud-\u6771\u4eac-\uD83D\uDE80", "cl\u00fcster", 3, "[::1]:1", "h\u00f4te:2", "\u00e9:3")
-            .withLeaderTerms(new long[] {5, NodeMetadata.NOT_LEADER, 6});
+        final NodeMetadata metadata = NodeMetadata.joining("n\u00f6de-\u6771", "cl\u00fcster", 3, "a", "r", "h")
+            .withLeads(List.of(new GroupClaim(1, "h\u00f6me", 1, new int[] {2}, new long[] {9})));
 
-        final NodeMetadata decoded = NodeMetadataCodec.decode(NodeMetadataCodec.encode(metadata));
-
-        assertThat(decoded).isEqualTo(metadata);
-        assertThat(decoded.nodeId()).isEqualTo("n\u0153ud-\u6771\u4eac-\uD83D\uDE80");
-        assertThat(decoded.clusterId()).isEqualTo("cl\u00fcster");
-    }
-
-    @Test
-    void largestPartitionCountRoundTrips()
-    {
-        final long[] terms = new long[65535];
-        Arrays.fill(terms, NodeMetadata.NOT_LEADER);
-        terms[65534] = 9;
-        final NodeMetadata metadata = NodeMetadata.joining("n", "c", 65535, "a", "r", "h").withLeaderTerms(terms);
-
-        final NodeMetadata decoded = NodeMetadataCodec.decode(NodeMetadataCodec.encode(metadata));
-
-        assertThat(decoded.partitionCount()).isEqualTo(65535);
-        assertThat(decoded.leaderTerm(65534)).isEqualTo(9);
-        assertThat(decoded).isEqualTo(metadata);
+        assertThat(NodeMetadataCodec.decode(NodeMetadataCodec.encode(metadata))).isEqualTo(metadata);
     }
 
     @Test
@@ -155,7 +117,7 @@ class NodeMetadataCodecTest
     @Test
     void otherVersionsAreRejected()
     {
-        for (final byte version : new byte[] {0, 2, 127})
+        for (final byte version : new byte[] {0, 1, 3, 127})
         {
             final ByteBuffer bytes = valid();
             bytes.put(VERSION_OFFSET, version);
@@ -188,17 +150,20 @@ class NodeMetadataCodecTest
     }
 
     @Test
-    void aLeaderClaimBeyondThePartitionCountIsRejected()
+    void aClaimBeyondThePartitionCountOrOutOfOrderIsRejected()
     {
         final NodeMetadata metadata = NodeMetadata.joining("n", "c", 8, "a", "r", "h")
-            .withLeaderTerms(new long[] {-1, -1, -1, -1, -1, -1, -1, 4});
-        final ByteBuffer bytes = NodeMetadataCodec.encode(metadata);
-        // The claim's partition is the u16 ten bytes before the hosted bits (u16 + 1 byte) and moves (u16).
-        bytes.putShort(bytes.limit() - 10 - 3 - 2, (short)8);
+            .withLeads(List.of(new GroupClaim(1, "g", 2, new int[] {3, 7}, new long[] {1, 1})));
+        final ByteBuffer beyond = NodeMetadataCodec.encode(metadata);
+        // The last claimed partition is the u16 before its epoch (u32), the hosted count (u16) and moves (u16).
+        beyond.putShort(beyond.limit() - 4 - 2 - 2 - 2, (short)8);
+        assertThatThrownBy(() -> NodeMetadataCodec.decode(beyond))
+            .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("beyond 8");
 
-        assertThatThrownBy(() -> NodeMetadataCodec.decode(bytes))
-            .isInstanceOf(IllegalArgumentException.class)
-            .hasMessage("leader claim for partition 8 >= 8");
+        final ByteBuffer unordered = NodeMetadataCodec.encode(metadata);
+        unordered.putShort(unordered.limit() - 4 - 2 - 2 - 2, (short)3);
+        assertThatThrownBy(() -> NodeMetadataCodec.decode(unordered))
+            .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("ascending");
     }
 
     @Test
@@ -223,7 +188,8 @@ class NodeMetadataCodecTest
     void everyTruncationIsRejectedWithAReadableMessage()
     {
         final byte[] full = NodeMetadataCodec.encode(NodeMetadata.joining("n1", "c", 4, "a:1", "r:2", "h:3")
-            .withLeaderTerms(new long[] {1, -1, 2, -1})).array();
+            .withLeads(List.of(new GroupClaim(5, "n1", 2, new int[] {0, 2}, new long[] {1, 3})))
+            .withHostedGroups(List.of(5L, 6L))).array();
 
         for (int length = 0; length < full.length; length++)
         {
@@ -231,7 +197,8 @@ class NodeMetadataCodecTest
             assertThatThrownBy(() -> NodeMetadataCodec.decode(cut))
                 .as("cut to %d of %d bytes", length, full.length)
                 .isInstanceOf(IllegalArgumentException.class)
-                .hasMessageMatching("truncated node metadata|bad string length \\d+ in node metadata");
+                .hasMessageMatching("truncated node metadata|bad string length \\d+ in node metadata|" +
+                    "claim of \\d+ partitions does not fit|hosted group list of \\d+ does not fit");
         }
     }
 
@@ -249,7 +216,7 @@ class NodeMetadataCodecTest
                 // Get past the magic and version checks half of the time.
                 garbage[0] = 0x52;
                 garbage[1] = 0x4B;
-                garbage[2] = 1;
+                garbage[2] = 2;
             }
             try
             {

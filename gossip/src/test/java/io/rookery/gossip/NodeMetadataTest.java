@@ -1,6 +1,6 @@
 package io.rookery.gossip;
 
-import java.util.Arrays;
+import java.util.List;
 
 import org.junit.jupiter.api.Test;
 
@@ -8,148 +8,88 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 /**
- * Node metadata: validated on construction, copied rather than shared, compared by content.
+ * The metadata record: validation, copies, equality.
  */
 class NodeMetadataTest
 {
-    private static final NodeMetadata BASE = NodeMetadata.joining("n1", "rookery", 4, "a:1", "r:2", "h:3");
+    private static final GroupClaim CLAIM = new GroupClaim(9, "n1", 4, new int[] {1, 5}, new long[] {1, 2});
 
     @Test
-    void joiningLeadsNothing()
+    void joiningLeadsAndHostsNothing()
     {
-        assertThat(BASE.state()).isEqualTo(NodeState.JOINING);
-        assertThat(BASE.partitionCount()).isEqualTo(4);
-        assertThat(BASE.leaderTerms()).containsExactly(-1, -1, -1, -1);
-        for (int p = 0; p < 4; p++)
-        {
-            assertThat(BASE.leaderTerm(p)).isEqualTo(NodeMetadata.NOT_LEADER);
-        }
+        final NodeMetadata metadata = NodeMetadata.joining("n1", "c", 16, "a", "r", "h");
+
+        assertThat(metadata.state()).isEqualTo(NodeState.JOINING);
+        assertThat(metadata.leads()).isEmpty();
+        assertThat(metadata.hostedGroups()).isEmpty();
+        assertThat(metadata.ledPartitions()).isZero();
     }
 
     @Test
-    void leaderTermsMustHaveOneEntryPerPartition()
+    void partitionCountMustBeAU16AboveZeroAndClaimsWithinIt()
     {
-        assertThatThrownBy(() -> new NodeMetadata("n", "c", 4, "a", "r", "h", NodeState.ACTIVE, new long[3]))
-            .isInstanceOf(IllegalArgumentException.class)
-            .hasMessageContaining("leaderTerms must have one entry per partition");
-        assertThatThrownBy(() -> new NodeMetadata("n", "c", 4, "a", "r", "h", NodeState.ACTIVE, new long[5]))
+        assertThatThrownBy(() -> NodeMetadata.joining("n", "c", 0, "a", "r", "h"))
+            .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("partitionCount");
+        assertThatThrownBy(() -> NodeMetadata.joining("n", "c", 65536, "a", "r", "h"))
+            .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("partitionCount");
+        assertThatThrownBy(() -> NodeMetadata.joining("n", "c", 5, "a", "r", "h").withLeads(List.of(CLAIM)))
+            .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("beyond 5");
+    }
+
+    @Test
+    void claimsValidateTheirPartitions()
+    {
+        assertThatThrownBy(() -> new GroupClaim(1, "g", 1, new int[] {1}, new long[0]))
+            .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("one epoch per partition");
+        assertThatThrownBy(() -> new GroupClaim(1, "g", 1, new int[] {2, 2}, new long[] {1, 1}))
+            .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("ascending");
+        assertThatThrownBy(() -> new GroupClaim(1, "g", 1, new int[] {65535}, new long[] {1}))
             .isInstanceOf(IllegalArgumentException.class);
-        assertThatThrownBy(() -> BASE.withLeaderTerms(new long[] {1, 2}))
-            .isInstanceOf(IllegalArgumentException.class)
-            .hasMessageContaining("leaderTerms");
-    }
-
-    @Test
-    void partitionCountMustBeAU16AboveZero()
-    {
-        for (final int count : new int[] {0, -1, 65536, Integer.MIN_VALUE})
-        {
-            assertThatThrownBy(() -> new NodeMetadata("n", "c", count, "a", "r", "h", NodeState.ACTIVE, new long[0]))
-                .isInstanceOf(IllegalArgumentException.class)
-                .hasMessage("partitionCount out of range: " + count);
-        }
-        assertThat(NodeMetadata.joining("n", "c", 65535, "a", "r", "h").leaderTerms()).hasSize(65535);
-        assertThat(NodeMetadata.joining("n", "c", 1, "a", "r", "h").leaderTerms()).hasSize(1);
     }
 
     @Test
     void requiredFieldsAreNamedWhenMissing()
     {
-        final long[] terms = {-1};
-        assertThatThrownBy(() -> new NodeMetadata(null, "c", 1, "a", "r", "h", NodeState.ACTIVE, terms))
+        assertThatThrownBy(() -> NodeMetadata.joining(null, "c", 1, "a", "r", "h"))
             .isInstanceOf(NullPointerException.class).hasMessage("nodeId");
-        assertThatThrownBy(() -> new NodeMetadata("n", null, 1, "a", "r", "h", NodeState.ACTIVE, terms))
+        assertThatThrownBy(() -> NodeMetadata.joining("n", null, 1, "a", "r", "h"))
             .isInstanceOf(NullPointerException.class).hasMessage("clusterId");
-        assertThatThrownBy(() -> new NodeMetadata("n", "c", 1, null, "r", "h", NodeState.ACTIVE, terms))
-            .isInstanceOf(NullPointerException.class).hasMessage("aeronEndpoint");
-        assertThatThrownBy(() -> new NodeMetadata("n", "c", 1, "a", null, "h", NodeState.ACTIVE, terms))
-            .isInstanceOf(NullPointerException.class).hasMessage("raftEndpoint");
-        assertThatThrownBy(() -> new NodeMetadata("n", "c", 1, "a", "r", null, NodeState.ACTIVE, terms))
+        assertThatThrownBy(() -> NodeMetadata.joining("n", "c", 1, "a", "r", null))
             .isInstanceOf(NullPointerException.class).hasMessage("httpEndpoint");
-        assertThatThrownBy(() -> new NodeMetadata("n", "c", 1, "a", "r", "h", null, terms))
-            .isInstanceOf(NullPointerException.class).hasMessage("state");
-        assertThatThrownBy(() -> new NodeMetadata("n", "c", 1, "a", "r", "h", NodeState.ACTIVE, null))
-            .isInstanceOf(NullPointerException.class).hasMessage("leaderTerms");
-        assertThatThrownBy(() -> BASE.withState(null)).isInstanceOf(NullPointerException.class);
     }
 
     @Test
-    void withStateChangesOnlyTheStateOfACopy()
+    void copiesChangeOneThingEach()
     {
-        final NodeMetadata active = BASE.withState(NodeState.ACTIVE);
+        final NodeMetadata base = NodeMetadata.joining("n1", "c", 16, "a", "r", "h");
 
-        assertThat(active).isNotSameAs(BASE).isNotEqualTo(BASE);
+        final NodeMetadata active = base.withState(NodeState.ACTIVE);
+        final NodeMetadata leading = active.withLeads(List.of(CLAIM));
+        final NodeMetadata hosting = leading.withHostedGroups(List.of(3L, 1L, 3L));
+        final NodeMetadata moving = hosting.withMovesInProgress(2);
+
+        assertThat(base.state()).isEqualTo(NodeState.JOINING);
         assertThat(active.state()).isEqualTo(NodeState.ACTIVE);
-        assertThat(BASE.state()).isEqualTo(NodeState.JOINING);
-        assertThat(active.nodeId()).isEqualTo(BASE.nodeId());
-        assertThat(active.clusterId()).isEqualTo(BASE.clusterId());
-        assertThat(active.partitionCount()).isEqualTo(BASE.partitionCount());
-        assertThat(active.aeronEndpoint()).isEqualTo(BASE.aeronEndpoint());
-        assertThat(active.raftEndpoint()).isEqualTo(BASE.raftEndpoint());
-        assertThat(active.httpEndpoint()).isEqualTo(BASE.httpEndpoint());
-        assertThat(active.leaderTerms()).isEqualTo(BASE.leaderTerms());
-        assertThat(active.withState(NodeState.JOINING)).isEqualTo(BASE).hasSameHashCodeAs(BASE);
+        assertThat(leading.leads()).containsExactly(CLAIM);
+        assertThat(leading.ledPartitions()).isEqualTo(2);
+        assertThat(hosting.hostedGroups()).containsExactly(1L, 3L);
+        assertThat(moving.movesInProgress()).isEqualTo(2);
+        assertThat(moving.leads()).containsExactly(CLAIM);
+        assertThat(moving.hostsGroup(3L)).isTrue();
     }
 
     @Test
-    void withLeaderTermsCopiesTheArray()
+    void equalityComparesEveryFieldByContent()
     {
-        final long[] terms = {5, -1, 7, -1};
+        final NodeMetadata a = NodeMetadata.joining("n1", "c", 16, "a", "r", "h").withLeads(List.of(CLAIM))
+            .withHostedGroups(List.of(9L));
+        final NodeMetadata b = NodeMetadata.joining("n1", "c", 16, "a", "r", "h")
+            .withLeads(List.of(new GroupClaim(9, "n1", 4, new int[] {1, 5}, new long[] {1, 2})))
+            .withHostedGroups(List.of(9L));
 
-        final NodeMetadata leading = BASE.withState(NodeState.ACTIVE).withLeaderTerms(terms);
-        terms[0] = 99;
-        terms[1] = 100;
-
-        assertThat(leading.leaderTerm(0)).isEqualTo(5);
-        assertThat(leading.leaderTerm(1)).isEqualTo(NodeMetadata.NOT_LEADER);
-        assertThat(leading.leaderTerm(2)).isEqualTo(7);
-        assertThat(leading.leaderTerms()).isNotSameAs(terms);
-        assertThat(leading.state()).isEqualTo(NodeState.ACTIVE);
-        assertThat(BASE.leaderTerms()).containsOnly(NodeMetadata.NOT_LEADER);
-        assertThat(leading.nodeId()).isEqualTo("n1");
-    }
-
-    @Test
-    void equalityComparesEveryFieldAndTheTermsByContent()
-    {
-        final NodeMetadata same = NodeMetadata.joining("n1", "rookery", 4, "a:1", "r:2", "h:3");
-        final long[] terms = {-1, -1, -1, -1};
-        final NodeMetadata sameTermsOtherArray =
-            new NodeMetadata("n1", "rookery", 4, "a:1", "r:2", "h:3", NodeState.JOINING, terms.clone());
-
-        assertThat(same).isEqualTo(BASE).hasSameHashCodeAs(BASE);
-        assertThat(sameTermsOtherArray).isEqualTo(BASE).hasSameHashCodeAs(BASE);
-        assertThat(BASE).isEqualTo(BASE).isNotEqualTo(null).isNotEqualTo("n1");
-
-        final long[] led = terms.clone();
-        led[2] = 1;
-        assertThat(BASE.withLeaderTerms(led)).isNotEqualTo(BASE);
-        assertThat(NodeMetadata.joining("n2", "rookery", 4, "a:1", "r:2", "h:3")).isNotEqualTo(BASE);
-        assertThat(NodeMetadata.joining("n1", "other", 4, "a:1", "r:2", "h:3")).isNotEqualTo(BASE);
-        assertThat(NodeMetadata.joining("n1", "rookery", 5, "a:1", "r:2", "h:3")).isNotEqualTo(BASE);
-        assertThat(NodeMetadata.joining("n1", "rookery", 4, "a:9", "r:2", "h:3")).isNotEqualTo(BASE);
-        assertThat(NodeMetadata.joining("n1", "rookery", 4, "a:1", "r:9", "h:3")).isNotEqualTo(BASE);
-        assertThat(NodeMetadata.joining("n1", "rookery", 4, "a:1", "r:2", "h:9")).isNotEqualTo(BASE);
-        assertThat(BASE.withState(NodeState.DRAINING)).isNotEqualTo(BASE.withState(NodeState.LEAVING));
-    }
-
-    @Test
-    void hashCodeFollowsTheTerms()
-    {
-        final long[] led = new long[4];
-        Arrays.fill(led, NodeMetadata.NOT_LEADER);
-        led[3] = 12;
-
-        assertThat(BASE.withLeaderTerms(led).hashCode()).isEqualTo(BASE.withLeaderTerms(led.clone()).hashCode());
-        assertThat(BASE.withLeaderTerms(led).hashCode()).isNotEqualTo(BASE.hashCode());
-    }
-
-    @Test
-    void toStringNamesTheNodeWithoutDumpingTheTerms()
-    {
-        final String text = BASE.withState(NodeState.ACTIVE).toString();
-
-        assertThat(text).contains("n1").contains("cluster=rookery").contains("P=4").contains("state=ACTIVE")
-            .contains("aeron=a:1").contains("raft=r:2").contains("http=h:3");
+        assertThat(a).isEqualTo(b).hasSameHashCodeAs(b);
+        assertThat(a).isNotEqualTo(b.withHostedGroups(List.of(9L, 10L)));
+        assertThat(a).isNotEqualTo(b.withLeads(List.of()));
+        assertThat(a.toString()).contains("n1").contains("leads=");
     }
 }

@@ -47,7 +47,11 @@ public final class BenchReport
     public static void main(final String[] args) throws IOException
     {
         final String suite = args[0];
-        final List<Result> results = read(Path.of(args[1]));
+        final List<Result> results = new java.util.ArrayList<>();
+        for (int i = 1; i < args.length; i++)
+        {
+            results.addAll(read(Path.of(args[i])));
+        }
         System.out.printf(Locale.ROOT, "%-34s %-46s %16s %12s %-10s %10s%n",
             "BENCHMARK", "PARAMS", "SCORE", "ERROR", "UNIT", "ALLOC B/op");
         for (final Result r : results)
@@ -113,12 +117,6 @@ public final class BenchReport
                 System.out.printf(Locale.ROOT, "RATIO rookery-tell/pekko-artery-tcp-64B %.2f%n",
                     score(results, "tell", "system=rookery-tell", "payload=64") /
                     score(results, "tell", "system=pekko-artery-tcp", "payload=64"));
-                System.out.printf(Locale.ROOT, "RATIO rookery-durable-1-partition/jgroups-raft %.2f%n",
-                    score(results, "increment", "system=rookery-durable-1p") /
-                    score(results, "increment", "system=jgroups-raft"));
-                System.out.printf(Locale.ROOT, "RATIO rookery-durable-3-partitions/jgroups-raft %.2f%n",
-                    score(results, "increment", "system=rookery-durable-3p") /
-                    score(results, "increment", "system=jgroups-raft"));
                 System.out.printf(Locale.ROOT, "RATIO rookery-durable/jgroups-raft %.2f%n",
                     score(results, "increment", "system=rookery-durable") /
                     score(results, "increment", "system=jgroups-raft"));

@@ -116,6 +116,23 @@ final class ConfigDefaults implements CommandLine.IDefaultValueProvider
         return option.defaultValue();
     }
 
+    /**
+     * A setting as the node would see it: its environment variable, else the config file.
+     *
+     * @param key a setting's name, as in the config file.
+     * @return its value, or null when neither sets it.
+     */
+    String setting(final String key)
+    {
+        final String env = environment.get("ROOKERY_" + key.toUpperCase(Locale.ROOT).replace('-', '_'));
+        if (env != null)
+        {
+            return env;
+        }
+        final String fromFile = file.getProperty(key);
+        return fromFile == null ? null : fromFile.trim();
+    }
+
     private static String key(final OptionSpec option)
     {
         return option.longestName().replaceFirst("^-+", "");

@@ -46,7 +46,7 @@ final class DemoCommand implements Callable<Integer>
         description = "Requests in flight (default: ${DEFAULT-VALUE}).")
     int concurrency;
 
-    @Option(names = "--partitions", defaultValue = "16", description = "Partitions (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--partitions", defaultValue = "256", description = "Partitions (default: ${DEFAULT-VALUE}).")
     int partitions;
 
     @Option(names = "--base-port", defaultValue = "0", description = "First port (default: a free range from 7100).")
@@ -214,15 +214,15 @@ final class DemoCommand implements Callable<Integer>
 
     private static void printLeaders(final JsonNode cluster)
     {
-        System.out.println("== partition leaders (from /cluster)");
+        System.out.println("== partition leaders (from /cluster; each node leads its own Raft group)");
         final Map<String, List<Integer>> byLeader = new TreeMap<>();
         for (final JsonNode p : cluster.get("partitions"))
         {
             final String leader = p.get("leader").isNull() ? "(none)" : p.get("leader").asText();
             byLeader.computeIfAbsent(leader, k -> new ArrayList<>()).add(p.get("partition").asInt());
         }
-        byLeader.forEach((leader, led) ->
-            System.out.printf("   %-8s leads %2d partitions: %s%n", leader, led.size(), led));
+        byLeader.forEach((leader, led) -> System.out.printf("   %-8s serves %3d partitions: %s%n", leader, led.size(),
+            led.size() > 12 ? led.subList(0, 12) + " and " + (led.size() - 12) + " more" : led));
     }
 
     private static long sum(final AtomicLongArray values)

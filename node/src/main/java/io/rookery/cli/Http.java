@@ -58,13 +58,21 @@ final class Http
 
     CompletableFuture<Reply> postAsync(final String endpoint, final String path, final String body)
     {
-        return client.sendAsync(
-                HttpRequest.newBuilder(URI.create("http://" + endpoint + path))
-                    .timeout(timeout)
-                    .header("Content-Type", "application/json")
-                    .POST(HttpRequest.BodyPublishers.ofString(body))
-                    .build(),
-                HttpResponse.BodyHandlers.ofString())
+        return postAsync(endpoint, path, body, null);
+    }
+
+    CompletableFuture<Reply> postAsync(
+        final String endpoint, final String path, final String body, final String idempotencyKey)
+    {
+        final HttpRequest.Builder request = HttpRequest.newBuilder(URI.create("http://" + endpoint + path))
+            .timeout(timeout)
+            .header("Content-Type", "application/json")
+            .POST(HttpRequest.BodyPublishers.ofString(body));
+        if (idempotencyKey != null)
+        {
+            request.header("Idempotency-Key", idempotencyKey);
+        }
+        return client.sendAsync(request.build(), HttpResponse.BodyHandlers.ofString())
             .thenApply(r -> new Reply(r.statusCode(), r.body()));
     }
 

@@ -12,7 +12,10 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReferenceArray;
 import java.util.function.IntFunction;
 
 import io.rookery.node.RookeryNode;
@@ -30,6 +33,9 @@ import io.rookery.testing.TestCluster;
 public final class LocalCluster implements AutoCloseable
 {
     private static final String MAIN = "io.rookery.cli.Main";
+    /** Exit codes of a JVM stopped by SIGTERM and SIGINT (128 + signal): stops, not failures. */
+    private static final int EXIT_SIGTERM = 143;
+    private static final int EXIT_SIGINT = 130;
 
     private final Path dir;
     private final int basePort;
@@ -38,9 +44,14 @@ public final class LocalCluster implements AutoCloseable
     private final boolean deleteOnClose;
     private final List<String> jvmArgs;
     private final List<String> nodeArgs;
-    private final List<Process> processes = new ArrayList<>();
+    private final AtomicReferenceArray<Process> processes;
+    private final java.util.Set<Integer> joiners = java.util.concurrent.ConcurrentHashMap.newKeySet();
     private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
     private final int size;
+    private final Restart restart;
+    private final Duration restartDelay;
+    private final ScheduledExecutorService restarter;
+    private volatile boolean closing;
 
     private LocalCluster(final Builder builder)
     {
@@ -52,10 +63,29 @@ public final class LocalCluster implements AutoCloseable
         this.jvmArgs = List.copyOf(builder.jvmArgs);
         this.nodeArgs = List.copyOf(builder.nodeArgs);
         this.size = builder.nodes;
-        for (int i = 0; i < size; i++)
+        this.restart = builder.restart;
+        this.restartDelay = builder.restartDelay;
+        this.processes = new AtomicReferenceArray<>(size);
+        this.restarter = restart == Restart.NEVER ? null : Executors.newSingleThreadScheduledExecutor(r ->
         {
-            processes.add(null);
-        }
+            final Thread thread = new Thread(r, "rookery-local-supervisor");
+            thread.setDaemon(true);
+            return thread;
+        });
+    }
+
+    /** What happens to a node process that exits by itself (not through this class's stop or kill). */
+    public enum Restart
+    {
+        /** It stays down. */
+        NEVER,
+        /** Started again when it exits asking for it ({@link RookeryNode#EXIT_RESTART}: a rolling restart). */
+        ON_REQUEST,
+        /**
+         * Also started again, after a delay, when it crashes or is killed by a signal other than
+         * SIGTERM or SIGINT, as systemd's {@code Restart=on-failure} or Kubernetes would.
+         */
+        ON_FAILURE
     }
 
     /** @return a builder with defaults: 3 nodes, ports from 7100, a fresh temporary directory. */
@@ -76,6 +106,50 @@ public final class LocalCluster implements AutoCloseable
             startNode(i);
         }
         return this;
+    }
+
+    /**
+     * Called when a node's process has exited. One this class stopped or killed is no longer in
+     * {@link #processes} and is left alone; any other exit is the node's own or a signal from
+     * outside, and the restart policy decides.
+     */
+    private void exited(final int index, final Process process)
+    {
+        if (closing || processes.get(index) != process || restart == Restart.NEVER)
+        {
+            return;
+        }
+        final int code = process.exitValue();
+        if (code == RookeryNode.EXIT_RESTART)
+        {
+            System.out.println("local: " + nodeId(index) + " stopped to be restarted; starting it again");
+            restarter.execute(() -> restartIfStill(index, process));
+        }
+        else if (restart == Restart.ON_FAILURE && code != 0 && code != EXIT_SIGTERM && code != EXIT_SIGINT)
+        {
+            System.out.println("local: " + nodeId(index) + " exited with code " + code + " (crashed or killed); " +
+                "starting it again in " + restartDelay.toMillis() + " ms (--restart=never keeps it down)");
+            restarter.schedule(() -> restartIfStill(index, process), restartDelay.toMillis(), TimeUnit.MILLISECONDS);
+        }
+        else
+        {
+            System.out.println("local: " + nodeId(index) + " exited with code " + code + "; it stays down");
+        }
+    }
+
+    private synchronized void restartIfStill(final int index, final Process exited)
+    {
+        if (!closing && processes.get(index) == exited)
+        {
+            try
+            {
+                startNode(index);
+            }
+            catch (final RuntimeException ex)
+            {
+                System.out.println("local: cannot start " + nodeId(index) + " again: " + ex.getMessage());
+            }
+        }
     }
 
     /**
@@ -159,7 +233,7 @@ public final class LocalCluster implements AutoCloseable
      *
      * @param index node index.
      */
-    public void startNode(final int index)
+    public synchronized void startNode(final int index)
     {
         if (isRunning(index))
         {
@@ -180,7 +254,22 @@ public final class LocalCluster implements AutoCloseable
         command.add("--http-port=" + port(index, 3));
         command.add("--data-dir=" + dataDir(index));
         command.add("--aeron-dir=" + aeronDir(index));
-        command.add("--initial-members=" + initialMembers());
+        if (joiners.contains(index))
+        {
+            final List<String> seeds = new ArrayList<>();
+            for (int i = 0; i < size; i++)
+            {
+                if (i != index)
+                {
+                    seeds.add(gossipEndpoint(i));
+                }
+            }
+            command.add("--join=" + String.join(",", seeds));
+        }
+        else
+        {
+            command.add("--initial-members=" + initialMembers());
+        }
         command.addAll(nodeArgs);
         try
         {
@@ -188,12 +277,32 @@ public final class LocalCluster implements AutoCloseable
             final ProcessBuilder builder = new ProcessBuilder(command)
                 .redirectErrorStream(true)
                 .redirectOutput(ProcessBuilder.Redirect.appendTo(logFile(index).toFile()));
-            processes.set(index, builder.start());
+            final Process process = builder.start();
+            processes.set(index, process);
+            process.onExit().thenAccept(p -> exited(index, p));
         }
         catch (final IOException ex)
         {
             throw new UncheckedIOException("cannot start " + nodeId(index), ex);
         }
+    }
+
+    /**
+     * Starts a stopped node as a new one: its data directory is wiped and it joins the running
+     * cluster through gossip (not as an initial member), as a replacement host would.
+     *
+     * @param index node index.
+     */
+    public void startNodeAfresh(final int index)
+    {
+        if (isRunning(index))
+        {
+            throw new IllegalStateException(nodeId(index) + " is running");
+        }
+        TestCluster.deleteRecursively(dataDir(index));
+        TestCluster.deleteRecursively(Path.of(aeronDir(index)));
+        joiners.add(index);
+        startNode(index);
     }
 
     /**
@@ -204,7 +313,7 @@ public final class LocalCluster implements AutoCloseable
      */
     public void stopNode(final int index, final Duration timeout)
     {
-        final Process process = processes.get(index);
+        final Process process = processes.getAndSet(index, null);
         if (process == null)
         {
             return;
@@ -222,7 +331,6 @@ public final class LocalCluster implements AutoCloseable
             Thread.currentThread().interrupt();
             process.destroyForcibly();
         }
-        processes.set(index, null);
     }
 
     /**
@@ -232,7 +340,7 @@ public final class LocalCluster implements AutoCloseable
      */
     public void killNode(final int index)
     {
-        final Process process = processes.get(index);
+        final Process process = processes.getAndSet(index, null);
         if (process == null)
         {
             return;
@@ -246,7 +354,6 @@ public final class LocalCluster implements AutoCloseable
         {
             Thread.currentThread().interrupt();
         }
-        processes.set(index, null);
     }
 
     /**
@@ -329,6 +436,11 @@ public final class LocalCluster implements AutoCloseable
      */
     public void close()
     {
+        closing = true;
+        if (restarter != null)
+        {
+            restarter.shutdownNow();
+        }
         for (int i = 0; i < size; i++)
         {
             final Process process = processes.get(i);
@@ -428,6 +540,20 @@ public final class LocalCluster implements AutoCloseable
             RookeryNode.COMMON_POOL_FLAG,
             "-XX:+UseSerialGC", "-Xms64m", "-Xmx512m", "-XX:MaxDirectMemorySize=512m"));
         private final List<String> nodeArgs = new ArrayList<>();
+        private Restart restart = Restart.NEVER;
+        private Duration restartDelay = Duration.ofSeconds(5);
+
+        /**
+         * @param policy what happens to a node that exits by itself (default {@link Restart#NEVER}).
+         * @param delay  how long after a crash it is started again, under {@link Restart#ON_FAILURE}.
+         * @return this.
+         */
+        public Builder restart(final Restart policy, final Duration delay)
+        {
+            this.restart = policy;
+            this.restartDelay = delay;
+            return this;
+        }
 
         /**
          * @param count number of nodes (default 3).

@@ -5,6 +5,7 @@ import java.time.Duration;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 
+import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -25,9 +26,16 @@ final class LocalCommand implements Callable<Integer>
     @Option(names = "--dir", description = "Data and log directory (default: a temporary one, deleted on exit).")
     Path dir;
 
+    @Option(names = "--restart", defaultValue = "on-failure", converter = RestartConverter.class,
+        description = "What happens to a node that exits by itself: on-failure (a crashed or killed node is " +
+            "started again after 5 s, as the systemd unit does; one that asks, in a rolling restart, at once), " +
+            "on-request (only the latter) or never (default: ${DEFAULT-VALUE}).")
+    LocalCluster.Restart restart;
+
     public Integer call() throws Exception
     {
-        final LocalCluster.Builder builder = LocalCluster.builder().nodes(nodes).basePort(basePort);
+        final LocalCluster.Builder builder = LocalCluster.builder().nodes(nodes).basePort(basePort)
+            .restart(restart, Duration.ofSeconds(5));
         if (dir != null)
         {
             builder.directory(dir, false);
@@ -52,5 +60,23 @@ final class LocalCommand implements Callable<Integer>
             "/agents/counter/hello   (Ctrl-C stops the cluster)");
         stopped.await();
         return 0;
+    }
+
+    /** Reads the policy as written on the command line: on-failure, on-request, never. */
+    static final class RestartConverter implements CommandLine.ITypeConverter<LocalCluster.Restart>
+    {
+        @Override
+        public LocalCluster.Restart convert(final String value)
+        {
+            try
+            {
+                return LocalCluster.Restart.valueOf(value.trim().toUpperCase(java.util.Locale.ROOT).replace('-', '_'));
+            }
+            catch (final IllegalArgumentException ex)
+            {
+                throw new CommandLine.TypeConversionException(
+                    "'" + value + "' is not a restart policy; use on-failure, on-request or never");
+            }
+        }
     }
 }

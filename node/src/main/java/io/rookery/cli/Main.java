@@ -21,9 +21,11 @@ import picocli.CommandLine.Command;
         StatusCommand.class,
         DrainCommand.class,
         DrainCommand.Local.class,
+        RestartCommand.class,
         AgentCommands.Tell.class,
         AgentCommands.Ask.class,
         AgentCommands.State.class,
+        BenchCommand.class,
         CommandLine.HelpCommand.class
     })
 public final class Main implements Runnable

@@ -19,16 +19,28 @@ import picocli.CommandLine.Option;
     description = "Run one peer node in the foreground (stops gracefully on SIGTERM/SIGINT).")
 final class NodeCommand implements Callable<Integer>
 {
+    private static final String[][] SETTING_NAMES = {
+        {"node.partitions", "partitions"},
+        {"node.replicationFactor", "replication"},
+        {"node.nodeId", "id"},
+        {"node.initialMembers", "initial-members"},
+        {"node.stalledFollowerTimeout", "restart-stalled-follower-after-s"},
+        {"node.partitionLoops", "loops"},
+        {"node.dataDir", "data-dir"},
+        {"node.clusterId", "cluster-id"},
+    };
+
     @Option(names = "--id", description = "Node id (default: the one stored in the data dir, else generated).")
     String id;
 
     @Option(names = "--cluster-id", defaultValue = "rookery", description = "Cluster id (default: ${DEFAULT-VALUE}).")
     String clusterId;
 
-    @Option(names = "--partitions", defaultValue = "16", description = "Partitions P, fixed at cluster creation.")
+    @Option(names = "--partitions", defaultValue = "256",
+        description = "Partitions P, fixed at cluster creation (default: ${DEFAULT-VALUE}).")
     int partitions;
 
-    @Option(names = "--replication", defaultValue = "3", description = "Replicas per partition R.")
+    @Option(names = "--replication", defaultValue = "3", description = "Replicas of each Raft group R.")
     int replication;
 
     @Option(names = "--host", defaultValue = "127.0.0.1", description = "Address to bind and advertise.")
@@ -73,10 +85,11 @@ final class NodeCommand implements Callable<Integer>
         description = "Aeron MTU in bytes, a multiple of 32 (0: 8192 on a loopback host, else 1408).")
     int aeronMtu;
 
-    @Option(names = "--loops", defaultValue = "0", description = "Partition loops (0: one per core).")
+    @Option(names = "--loops", defaultValue = "0",
+        description = "Turn loops, each driving whole group replicas (0: one per core).")
     int loops;
 
-    @Option(names = "--election-timeout-ms", defaultValue = "1000",
+    @Option(names = "--election-timeout-ms", defaultValue = "500",
         description = "Minimum Raft election timeout; the maximum is twice this.")
     long electionTimeoutMs;
 
@@ -112,6 +125,53 @@ final class NodeCommand implements Callable<Integer>
                 "rookery: data-dir must be set (--data-dir, ROOKERY_DATA_DIR or data-dir in the config file)");
             return Main.EXIT_USAGE;
         }
+        final RookeryNode node;
+        final java.util.concurrent.atomic.AtomicReference<RookeryNode> started =
+            new java.util.concurrent.atomic.AtomicReference<>();
+        try
+        {
+            // A node stopped to be started again exits with EXIT_RESTART, for its supervisor.
+            node = RookeryNode.start(context().onStopped(() -> System.exit(
+                started.get() != null && started.get().restartRequested() ? RookeryNode.EXIT_RESTART : 0)));
+            started.set(node);
+        }
+        catch (final IllegalArgumentException | IllegalStateException ex)
+        {
+            // A bad setting or a refused start (another cluster's data, a port in use): one line that
+            // names the setting, not a stack trace.
+            System.err.println("rookery node: " + settingNames(ex.getMessage()) +
+                (ex.getCause() != null ? " (" + ex.getCause().getMessage() + ")" : ""));
+            return Main.EXIT_USAGE;
+        }
+        final CountDownLatch stopped = new CountDownLatch(1);
+        Runtime.getRuntime().addShutdownHook(new Thread(() ->
+        {
+            node.close();
+            stopped.countDown();
+        }, "rookery-shutdown"));
+        System.out.println("rookery node " + node.nodeId() + " ready: http=" + node.httpEndpoint() +
+            " gossip=" + node.gossipAddress());
+        stopped.await();
+        return 0;
+    }
+
+    /** The runtime's names of settings in a message, as the command line and config file spell them. */
+    static String settingNames(final String message)
+    {
+        if (message == null)
+        {
+            return "failed to start";
+        }
+        String text = message;
+        for (final String[] name : SETTING_NAMES)
+        {
+            text = text.replace(name[0], name[1]);
+        }
+        return text;
+    }
+
+    private RookeryNode.Context context()
+    {
         final RookeryNode.Context ctx = new RookeryNode.Context()
             .nodeId(id)
             .clusterId(clusterId)
@@ -135,22 +195,11 @@ final class NodeCommand implements Callable<Integer>
             .stalledFollowerTimeout(Duration.ofSeconds(stalledFollowerSeconds))
             .maxConcurrentMoves(maxConcurrentMoves)
             .resendAfter(Duration.ofMillis(resendAfterMs))
-            .idempotencyRetention(Duration.ofSeconds(idempotencyRetentionSeconds))
-            .onStopped(() -> System.exit(0));
+            .idempotencyRetention(Duration.ofSeconds(idempotencyRetentionSeconds));
         if (loops > 0)
         {
             ctx.partitionLoops(loops);
         }
-        final RookeryNode node = RookeryNode.start(ctx);
-        final CountDownLatch stopped = new CountDownLatch(1);
-        Runtime.getRuntime().addShutdownHook(new Thread(() ->
-        {
-            node.close();
-            stopped.countDown();
-        }, "rookery-shutdown"));
-        System.out.println("rookery node " + node.nodeId() + " ready: http=" + node.httpEndpoint() +
-            " gossip=" + node.gossipAddress());
-        stopped.await();
-        return 0;
+        return ctx;
     }
 }

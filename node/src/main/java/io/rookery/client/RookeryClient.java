@@ -10,6 +10,7 @@ import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -20,15 +21,19 @@ import io.rookery.api.Codecs;
  * to the next node in turn, and to the one after when a node cannot be reached. The node that
  * receives a request forwards it to the leader of the agent's partition.
  * <p>
- * Asks and tells wait for the agent's turn to commit. A request that fails with a retryable
- * {@link RookeryException} may or may not have taken effect; send it again with the same
- * idempotency key to have it applied once.
+ * Asks and tells wait for the agent's turn to commit. A request with an idempotency key is
+ * retried by the client itself, on the next node, when the answer leaves its outcome open (503,
+ * 504) or the connection fails, until the client's timeout: the cluster applies it once. A request
+ * without a key is only sent again when it provably never left (the node refused the connection);
+ * if it fails otherwise it may or may not have taken effect, and resending it is the caller's call.
  */
 public final class RookeryClient implements AutoCloseable
 {
     private final List<String> endpoints;
     private final HttpClient http;
     private final Duration timeout;
+    private static final long RETRY_PAUSE_MAX_NS = TimeUnit.MILLISECONDS.toNanos(200);
+
     private final AtomicInteger next = new AtomicInteger();
 
     private RookeryClient(final List<String> endpoints, final Duration timeout)
@@ -103,7 +108,24 @@ public final class RookeryClient implements AutoCloseable
      */
     public CompletableFuture<Void> tell(final String type, final String key, final String message)
     {
-        return send(agentPath(type, key) + "?mode=tell", message, null).thenApply(body -> null);
+        return tell(type, key, message, null);
+    }
+
+    /**
+     * Delivers a message to an agent once, whatever retries it takes: with an idempotency key the
+     * client itself retries on 503, 504 and connection failures (see {@link #ask(String, String,
+     * String, String)}).
+     *
+     * @param type           agent type.
+     * @param key            agent key.
+     * @param message        JSON message.
+     * @param idempotencyKey identifies the request across retries, or null.
+     * @return completes when delivered.
+     */
+    public CompletableFuture<Void> tell(
+        final String type, final String key, final String message, final String idempotencyKey)
+    {
+        return send(agentPath(type, key) + "?mode=tell", message, idempotencyKey).thenApply(body -> null);
     }
 
     /**
@@ -115,7 +137,9 @@ public final class RookeryClient implements AutoCloseable
      */
     public CompletableFuture<JsonNode> state(final String type, final String key)
     {
-        return call(HttpRequest.newBuilder().GET(), agentPath(type, key), null, 0)
+        // A read changes nothing, so it is as safe to retry as a keyed request.
+        return call(HttpRequest.newBuilder().GET(), agentPath(type, key), true, 0,
+                System.nanoTime() + timeout.toNanos())
             .thenApply(body -> Codecs.parseJson(body.getBytes(StandardCharsets.UTF_8)).get("state"));
     }
 
@@ -161,15 +185,17 @@ public final class RookeryClient implements AutoCloseable
         {
             builder.header("Idempotency-Key", idempotencyKey);
         }
-        return call(builder, path, idempotencyKey, 0);
+        return call(builder, path, idempotencyKey != null, 0, System.nanoTime() + timeout.toNanos());
     }
 
     private CompletableFuture<String> call(
-        final HttpRequest.Builder builder, final String path, final String idempotencyKey, final int attempt)
+        final HttpRequest.Builder builder, final String path, final boolean safe, final int attempt,
+        final long deadlineNs)
     {
         final String endpoint = endpoints.get(Math.floorMod(next.getAndIncrement(), endpoints.size()));
-        final HttpRequest request = builder.copy().uri(URI.create("http://" + endpoint + path)).timeout(timeout)
-            .build();
+        final long remainingNs = Math.max(TimeUnit.MILLISECONDS.toNanos(100), deadlineNs - System.nanoTime());
+        final HttpRequest request = builder.copy().uri(URI.create("http://" + endpoint + path))
+            .timeout(Duration.ofNanos(remainingNs)).build();
         return http.sendAsync(request, HttpResponse.BodyHandlers.ofString())
             .handle((response, ex) ->
             {
@@ -179,7 +205,11 @@ public final class RookeryClient implements AutoCloseable
                     if (neverSent(cause) && attempt + 1 < endpoints.size())
                     {
                         // The node could not be reached, so the request never started: try the next.
-                        return call(builder, path, idempotencyKey, attempt + 1);
+                        return call(builder, path, safe, attempt + 1, deadlineNs);
+                    }
+                    if (retryable(safe, deadlineNs))
+                    {
+                        return retry(builder, path, safe, attempt, deadlineNs);
                     }
                     return CompletableFuture.<String>failedFuture(
                         new RookeryException(0, "UNREACHABLE", String.valueOf(cause)));
@@ -187,6 +217,13 @@ public final class RookeryClient implements AutoCloseable
                 if (response.statusCode() / 100 == 2)
                 {
                     return CompletableFuture.completedFuture(response.body());
+                }
+                if ((response.statusCode() == 503 || response.statusCode() == 504) &&
+                    retryable(safe, deadlineNs))
+                {
+                    // The outcome is open (a leader lost mid-commit, or no leader yet): the same key
+                    // makes a second attempt safe, and the next node may already know the new leader.
+                    return retry(builder, path, safe, attempt, deadlineNs);
                 }
                 String status = "HTTP_" + response.statusCode();
                 String text = response.body();
@@ -204,6 +241,22 @@ public final class RookeryClient implements AutoCloseable
                     new RookeryException(response.statusCode(), status, text));
             })
             .thenCompose(f -> f);
+    }
+
+    private static boolean retryable(final boolean safe, final long deadlineNs)
+    {
+        return safe && deadlineNs - System.nanoTime() > RETRY_PAUSE_MAX_NS;
+    }
+
+    private CompletableFuture<String> retry(
+        final HttpRequest.Builder builder, final String path, final boolean safe, final int attempt,
+        final long deadlineNs)
+    {
+        // 25, 50, 100, 200 ms, then 200 ms: a new leader is usually known within an election.
+        final long pauseNs = Math.min(RETRY_PAUSE_MAX_NS, TimeUnit.MILLISECONDS.toNanos(25) << Math.min(attempt, 4));
+        return CompletableFuture.supplyAsync(() -> null,
+                CompletableFuture.delayedExecutor(pauseNs, TimeUnit.NANOSECONDS))
+            .thenCompose(ignored -> call(builder, path, safe, attempt + 1, deadlineNs));
     }
 
     /**

@@ -3,36 +3,46 @@ package io.rookery.node;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.List;
-import java.util.Optional;
+import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionException;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.atomic.AtomicLongArray;
+import java.util.concurrent.atomic.AtomicReferenceArray;
+import java.util.function.Consumer;
 
 import io.rookery.api.AgentId;
 import io.rookery.api.AgentType;
 import io.rookery.api.Codecs;
 import io.rookery.api.Durability;
+import io.rookery.gossip.GroupClaim;
 import io.rookery.gossip.Membership;
-import io.rookery.gossip.NodeMetadata;
-import io.rookery.raft.PartitionGroups;
-import io.rookery.raft.PartitionListener;
+import io.rookery.raft.GroupKeys;
+import io.rookery.raft.GroupListener;
+import io.rookery.raft.Ownership;
+import io.rookery.raft.PartitionAssignment;
 import io.rookery.raft.ProposalResult;
+import io.rookery.raft.RaftGroups;
 import io.rookery.storage.NodeStore;
 import io.rookery.transport.codecs.RequestKind;
 import io.rookery.transport.codecs.Status;
 import org.agrona.CloseHelper;
 import org.agrona.concurrent.AgentRunner;
-import org.apache.ratis.protocol.exceptions.NotLeaderException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The agent runtime of a node: its partition loops, its routing table and its router, and the
- * glue between them and the Raft groups (it is their {@link PartitionListener}).
+ * The agent runtime of a node: its turn loops and the group replicas they drive, its routing table
+ * and its router, and the glue between them and the Raft groups (it is their {@link GroupListener}).
+ * <p>
+ * It knows, from the applied state of the groups this node holds replicas of, which local group
+ * owns each partition, and hands a message for a partition to that group's loop; the group decides
+ * whether it runs the turn (it leads and serves the partition), keeps it (its leadership is not
+ * ready yet) or redirects it.
  */
-final class AgentRuntime implements PartitionListener, AutoCloseable
+final class AgentRuntime implements GroupListener, AutoCloseable
 {
     private static final Logger LOG = LoggerFactory.getLogger(AgentRuntime.class);
 
@@ -45,16 +55,20 @@ final class AgentRuntime implements PartitionListener, AutoCloseable
     private final Limits limits;
     private final RoutingTable routing;
     private final Router router;
-    private final PartitionLoop[] loops;
+    private final TurnLoop[] loops;
     private final List<AgentRunner> runners = new ArrayList<>();
-    private final AtomicLongArray ledTerms;
-    private volatile PartitionGroups groups;
+    private final Map<Long, GroupRuntime> groups = new ConcurrentHashMap<>();
+    private final AtomicReferenceArray<GroupRuntime> localOwners;
+    private final Set<String> knownNodeIds = ConcurrentHashMap.newKeySet();
+    private final List<String> initialMembers;
+    private volatile RaftGroups raftGroups;
     private volatile Membership membership;
 
     AgentRuntime(
         final String nodeId,
         final int partitionCount,
         final int loopCount,
+        final List<String> initialMembers,
         final AgentRegistry registry,
         final NodeStore store,
         final NodeMetrics metrics,
@@ -64,26 +78,26 @@ final class AgentRuntime implements PartitionListener, AutoCloseable
         this.nodeId = nodeId;
         this.nodeKey = NodeKeys.of(nodeId);
         this.partitionCount = partitionCount;
+        this.initialMembers = List.copyOf(initialMembers);
         this.registry = registry;
         this.store = store;
         this.metrics = metrics;
         this.limits = limits;
         this.routing = new RoutingTable(partitionCount);
         this.router = new Router(this, scheduler);
-        this.ledTerms = new AtomicLongArray(partitionCount);
-        for (int p = 0; p < partitionCount; p++)
-        {
-            ledTerms.set(p, NodeMetadata.NOT_LEADER);
-        }
-        this.loops = new PartitionLoop[Math.min(loopCount, partitionCount)];
+        routing.onLeaderReplaced((group, previous) -> router.leaderReplaced(group, previous));
+        this.localOwners = new AtomicReferenceArray<>(partitionCount);
+        knownNodeIds.add(nodeId);
+        knownNodeIds.addAll(initialMembers);
+        this.loops = new TurnLoop[Math.max(1, loopCount)];
         for (int i = 0; i < loops.length; i++)
         {
-            loops[i] = new PartitionLoop(i, this, partitionCount, loops.length);
+            loops[i] = new TurnLoop(i, limits);
         }
-        for (final PartitionLoop loop : loops)
+        for (final TurnLoop loop : loops)
         {
             final AgentRunner runner = new AgentRunner(loop.idleStrategy(),
-                ex -> LOG.error("partition loop error node={}", nodeId, ex), null, loop);
+                ex -> LOG.error("turn loop error node={}", nodeId, ex), null, loop);
             runners.add(runner);
             AgentRunner.startOnThread(runner, r ->
             {
@@ -94,15 +108,26 @@ final class AgentRuntime implements PartitionListener, AutoCloseable
         }
     }
 
-    void groups(final PartitionGroups groups)
+    /**
+     * The Raft groups are running: every replica they recovered before this point is now known.
+     */
+    void groups(final RaftGroups raftGroups)
     {
-        this.groups = groups;
+        this.raftGroups = raftGroups;
+        for (final long group : raftGroups.hostedGroups())
+        {
+            groupRuntime(group);
+        }
+        for (int p = 0; p < partitionCount; p++)
+        {
+            recomputeOwner(p);
+        }
     }
 
     void membership(final Membership membership)
     {
         this.membership = membership;
-        publishLeadership();
+        publishClaims();
         publishHosted();
     }
 
@@ -151,27 +176,111 @@ final class AgentRuntime implements PartitionListener, AutoCloseable
         return router;
     }
 
-    PartitionLoop loopOf(final int partition)
+    /** @return the group replicas on this node, by key. */
+    Map<Long, GroupRuntime> groupRuntimes()
     {
-        return loops[partition % loops.length];
+        return groups;
     }
 
-    long ledTerm(final int partition)
+    /** A node id seen in gossip or in the configuration: a candidate home for a group key. */
+    void rememberNode(final String id)
     {
-        return ledTerms.get(partition);
+        knownNodeIds.add(id);
+        routing.rememberNodeId(id);
     }
 
     /**
-     * Hands a message to the loop of its partition, or refuses it when that loop is saturated.
+     * @param partition a partition.
+     * @return the term in which this node serves it, or -1.
+     */
+    long servingTerm(final int partition)
+    {
+        for (final GroupRuntime group : groups.values())
+        {
+            final GroupClaim claim = group.claim();
+            if (claim != null && java.util.Arrays.binarySearch(claim.partitions(), partition) >= 0)
+            {
+                return claim.term();
+            }
+        }
+        return -1;
+    }
+
+    /**
+     * @param partition a partition.
+     * @return the key of the group this node serves it in, or 0 when it does not serve it.
+     */
+    long servingGroup(final int partition)
+    {
+        for (final GroupRuntime group : groups.values())
+        {
+            final GroupClaim claim = group.claim();
+            if (claim != null && java.util.Arrays.binarySearch(claim.partitions(), partition) >= 0)
+            {
+                return claim.group();
+            }
+        }
+        return 0;
+    }
+
+    /** @return how many partitions this node serves, over every group it leads. */
+    int servedPartitions()
+    {
+        int served = 0;
+        for (final GroupRuntime group : groups.values())
+        {
+            served += group.servingCount();
+        }
+        return served;
+    }
+
+    /** @return the claims of the groups this node leads and serves. */
+    List<GroupClaim> claims()
+    {
+        final List<GroupClaim> claims = new ArrayList<>();
+        for (final GroupRuntime group : groups.values())
+        {
+            final GroupClaim claim = group.claim();
+            if (claim != null)
+            {
+                claims.add(claim);
+            }
+        }
+        claims.sort((a, b) -> Long.compare(a.group(), b.group()));
+        return claims;
+    }
+
+    /**
+     * Hands a message to the loop of the local group owning its partition, or answers with a
+     * redirect when no local group does, or refuses it when that loop is saturated.
      */
     void deliver(final Envelope envelope)
     {
-        if (!loopOf(envelope.partition).offer(envelope))
+        final GroupRuntime group = localOwners.get(envelope.partition);
+        if (group == null)
+        {
+            metrics.redirects.inc();
+            envelope.replier.reply(redirectFor(envelope.partition));
+            return;
+        }
+        envelope.group = group;
+        if (!group.loop().offer(envelope))
         {
             metrics.rejected.labelValues("loop_queue_full").inc();
             envelope.replier.reply(Response.error(Status.OVERLOADED,
-                "node " + nodeId + " is saturated (partition queue full); retry later"));
+                "node " + nodeId + " is saturated (turn queue full); retry later"));
         }
+    }
+
+    /**
+     * @param partition a partition this node does not serve.
+     * @return a redirect naming whoever this node believes serves it, if anyone other than itself.
+     */
+    Response redirectFor(final int partition)
+    {
+        final RoutingTable.Leader leader = routing.leader(partition);
+        final String hint = nodeId.equals(leader.nodeId()) ? null : leader.nodeId();
+        return Response.redirect(hint, leader.term());
     }
 
     /**
@@ -205,7 +314,14 @@ final class AgentRuntime implements PartitionListener, AutoCloseable
      */
     boolean deliverEphemeral(final Envelope envelope)
     {
-        if (!loopOf(envelope.partition).offer(envelope))
+        final GroupRuntime group = localOwners.get(envelope.partition);
+        if (group == null)
+        {
+            metrics.ephemeralDropped("not_leader");
+            return false;
+        }
+        envelope.group = group;
+        if (!group.loop().offer(envelope))
         {
             metrics.rejected.labelValues("loop_queue_full").inc();
             metrics.ephemeralDropped("loop_queue_full");
@@ -219,9 +335,15 @@ final class AgentRuntime implements PartitionListener, AutoCloseable
      */
     void deliverAgentMessage(final Envelope envelope)
     {
-        if (!loopOf(envelope.partition).offer(envelope))
+        final GroupRuntime group = localOwners.get(envelope.partition);
+        if (group == null)
         {
-            // Not acknowledged, so the source resends it later.
+            // Not acknowledged, so the source resends it later, to whoever serves it then.
+            return;
+        }
+        envelope.group = group;
+        if (!group.loop().offer(envelope))
+        {
             metrics.rejected.labelValues("loop_queue_full").inc();
         }
     }
@@ -231,8 +353,11 @@ final class AgentRuntime implements PartitionListener, AutoCloseable
      */
     void deliverAck(final int sourcePartition, final int targetPartition, final long sequence)
     {
-        final PartitionLoop loop = loopOf(sourcePartition);
-        loop.control(() -> loop.partition(sourcePartition).onAck(targetPartition, sequence));
+        final GroupRuntime group = localOwners.get(sourcePartition);
+        if (group != null)
+        {
+            group.loop().control(() -> group.onAck(sourcePartition, targetPartition, sequence));
+        }
     }
 
     /**
@@ -241,17 +366,112 @@ final class AgentRuntime implements PartitionListener, AutoCloseable
     void broadcastLocal(
         final int partition, final String type, final byte[] payload, final String broadcastKey, final Replier replier)
     {
-        final PartitionLoop loop = loopOf(partition);
-        loop.control(() -> loop.partition(partition).broadcast(type, payload, broadcastKey, replier));
-    }
-
-    CompletableFuture<ProposalResult> propose(final int partition, final byte[] entry)
-    {
-        return groups.propose(partition, entry);
+        final GroupRuntime group = localOwners.get(partition);
+        if (group == null)
+        {
+            replier.reply(redirectFor(partition));
+            return;
+        }
+        group.loop().control(() -> group.broadcast(partition, type, payload, broadcastKey, replier));
     }
 
     /**
-     * Linearizable read of an agent's committed state on this node, which must lead the partition.
+     * A handoff chunk for a group this node holds a replica of; answered by that group's leader.
+     */
+    void deliverHandoffChunk(final GroupRuntime.HandoffChunk chunk, final Replier replier)
+    {
+        final GroupRuntime group = groups.get(chunk.targetGroup());
+        if (group == null)
+        {
+            final RoutingTable.Leader leader = routing.groupLeader(chunk.targetGroup());
+            replier.reply(Response.redirect(nodeId.equals(leader.nodeId()) ? null : leader.nodeId(), leader.term()));
+            return;
+        }
+        group.loop().control(() -> group.onHandoffChunk(chunk, replier));
+    }
+
+    /**
+     * Sends a handoff chunk to the leader of its target group, wherever it is.
+     *
+     * @return false when no leader of the target group is known; the answer goes to {@code onAnswer}.
+     */
+    boolean sendHandoffChunk(final GroupRuntime.HandoffChunk chunk, final Consumer<Response> onAnswer)
+    {
+        final String leader = routing.groupLeader(chunk.targetGroup()).nodeId();
+        if (leader == null)
+        {
+            return false;
+        }
+        if (leader.equals(nodeId))
+        {
+            deliverHandoffChunk(chunk, onAnswer::accept);
+            return true;
+        }
+        router.sendHandoff(leader, chunk, Duration.ofNanos(Handoff.REPLY_TIMEOUT_NS)).thenAccept(onAnswer);
+        return true;
+    }
+
+    /**
+     * Asks the group serving a partition here to hand it to another group.
+     *
+     * @return completes with null when the move started, else with the reason it did not.
+     */
+    CompletableFuture<String> requestMove(final int partition, final long targetGroup)
+    {
+        final GroupRuntime group = localOwners.get(partition);
+        final CompletableFuture<String> started = new CompletableFuture<>();
+        if (group == null)
+        {
+            started.complete("this node does not serve partition " + partition);
+            return started;
+        }
+        group.loop().control(() -> started.complete(group.startMove(partition, targetGroup)));
+        return started;
+    }
+
+    /**
+     * @return what this node knows of a partition: routing, the local owner, and the leader state of
+     * each local group replica, for diagnostics.
+     */
+    Map<String, Object> describePartition(final int partition)
+    {
+        final Map<String, Object> view = new java.util.LinkedHashMap<>();
+        view.put("node", nodeId);
+        view.put("partition", partition);
+        final RoutingTable.Owner owner = routing.owner(partition);
+        view.put("believedOwner", owner == null ? null : groupLabel(owner.group()) + "@" + owner.epoch());
+        view.put("believedLeader", routing.leader(partition).nodeId());
+        final GroupRuntime local = localOwners.get(partition);
+        view.put("localOwner", local == null ? null : groupLabel(local.group));
+        final List<Object> replicas = new ArrayList<>();
+        for (final GroupRuntime group : groups.values())
+        {
+            final CompletableFuture<Map<String, Object>> described = new CompletableFuture<>();
+            group.loop().control(() -> described.complete(group.describe(partition)));
+            try
+            {
+                final Map<String, Object> replica = new java.util.LinkedHashMap<>(
+                    described.get(5, java.util.concurrent.TimeUnit.SECONDS));
+                replica.put("ownership", String.valueOf(ownership(group.group, partition)));
+                replicas.add(replica);
+            }
+            catch (final Exception ex)
+            {
+                replicas.add(Map.of("group", groupLabel(group.group), "error", String.valueOf(ex)));
+            }
+        }
+        view.put("replicas", replicas);
+        return view;
+    }
+
+    CompletableFuture<ProposalResult> propose(final long group, final byte[] entry)
+    {
+        return raftGroups.propose(group, entry);
+    }
+
+    /**
+     * Linearizable read of an agent's committed state on this node, which must lead the group owning
+     * the partition.
      */
     CompletableFuture<Response> readLocal(final AgentId id, final int partition)
     {
@@ -261,41 +481,30 @@ final class AgentRuntime implements PartitionListener, AutoCloseable
             return CompletableFuture.completedFuture(Response.error(Status.UNKNOWN_TYPE,
                 "unknown agent type '" + id.type() + "'; known: " + registry.names()));
         }
-        final PartitionGroups groups = this.groups;
-        if (groups == null || !groups.hosts(partition))
+        final GroupRuntime group = localOwners.get(partition);
+        final RaftGroups raft = raftGroups;
+        if (group == null || raft == null)
         {
-            return CompletableFuture.completedFuture(Response.redirect(routing.leader(partition).nodeId(), -1));
+            return CompletableFuture.completedFuture(redirectFor(partition));
         }
-        return groups.read(partition, KeySpaces.stateKey(id)).handle((value, ex) ->
+        return raft.read(group.group, partition, KeySpaces.stateKey(id)).thenApply(result -> switch (result.status())
         {
-            if (ex != null)
-            {
-                final Throwable cause = ex instanceof CompletionException && ex.getCause() != null ? ex.getCause() : ex;
-                if (cause instanceof NotLeaderException notLeader)
-                {
-                    final String hint = notLeader.getSuggestedLeader() == null ? null :
-                        notLeader.getSuggestedLeader().getId().toString();
-                    return Response.redirect(hint, -1);
-                }
-                if (PartitionGroups.isRetryableReadFailure(cause))
-                {
-                    // Nothing was read: the router asks again, at whoever leads by then.
-                    return Response.redirect(null, -1);
-                }
-                return Response.error(Status.UNAVAILABLE, "read failed: " + cause.getMessage());
-            }
-            return Response.ok(renderState(id, type, value, partition));
+            case FOUND -> Response.ok(renderState(id, type, result.value(), partition));
+            case MISSING -> Response.ok(renderState(id, type, null, partition));
+            case NOT_LEADER -> Response.redirect(nodeId.equals(result.leaderHint()) ? null : result.leaderHint(), -1);
+            // Nothing was read: the router asks again, at whoever serves by then.
+            case NOT_OWNER, RETRY -> Response.redirect(null, -1);
+            case FAILED -> Response.error(Status.UNAVAILABLE, "read failed: " + result.detail());
         });
     }
 
     private static byte[] renderState(
-        final AgentId id, final AgentType<?, ?> type, final Optional<byte[]> value, final int partition)
+        final AgentId id, final AgentType<?, ?> type, final byte[] value, final int partition)
     {
-        final byte[] stateJson = value.isPresent() ? type.stateCodec().toJson(value.get()) :
-            renderInitial(id, type);
+        final byte[] stateJson = value != null ? type.stateCodec().toJson(value) : renderInitial(id, type);
         final String head = "{\"type\":" + new String(Codecs.toJson(id.type()), StandardCharsets.UTF_8) +
             ",\"key\":" + new String(Codecs.toJson(id.key()), StandardCharsets.UTF_8) +
-            ",\"partition\":" + partition + ",\"exists\":" + value.isPresent() + ",\"state\":";
+            ",\"partition\":" + partition + ",\"exists\":" + (value != null) + ",\"state\":";
         final byte[] headBytes = head.getBytes(StandardCharsets.UTF_8);
         final byte[] out = new byte[headBytes.length + stateJson.length + 1];
         System.arraycopy(headBytes, 0, out, 0, headBytes.length);
@@ -311,85 +520,280 @@ final class AgentRuntime implements PartitionListener, AutoCloseable
         return t.stateCodec().toJson(t.stateCodec().encode(t.initialState(id)));
     }
 
-    boolean isLeaderAwaitingReadiness(final int partition)
+    boolean isLeaderAwaitingReadiness(final long group)
     {
-        final PartitionGroups groups = this.groups;
-        if (groups == null)
+        final RaftGroups raft = raftGroups;
+        return raft != null && raft.leaderAwaitingReadiness(group);
+    }
+
+    long readyLeaderTerm(final long group)
+    {
+        final RaftGroups raft = raftGroups;
+        return raft == null ? -1 : raft.readyLeaderTerm(group);
+    }
+
+    Ownership ownership(final long group, final int partition)
+    {
+        final RaftGroups raft = raftGroups;
+        return raft == null ? null : raft.ownership(group, partition);
+    }
+
+    Map<Integer, Ownership> ownershipOf(final long group)
+    {
+        final RaftGroups raft = raftGroups;
+        return raft == null ? Map.of() : raft.ownership(group);
+    }
+
+    boolean retired(final long group)
+    {
+        final RaftGroups raft = raftGroups;
+        return raft != null && raft.retired(group);
+    }
+
+    /** @return the group's name once its genesis is applied here, else null. */
+    String groupName(final long group)
+    {
+        final RaftGroups raft = raftGroups;
+        return raft == null ? null : raft.name(group);
+    }
+
+    /** @return "g-" and the group's home node, or the key in hex when the home is not known. */
+    String groupLabel(final long group)
+    {
+        final String name = groupName(group);
+        if (name != null)
         {
-            return false;
+            return "g-" + name;
         }
-        return groups.leaderAwaitingReadiness(partition);
+        final String home = homeNodeOf(group);
+        return home != null ? "g-" + home : GroupKeys.hex(group);
     }
 
-    long readyLeaderTerm(final int partition)
+    /**
+     * @param group a group's key.
+     * @return the id of the node the group is named after, among the nodes this node has heard of.
+     */
+    String homeNodeOf(final long group)
     {
-        final PartitionGroups groups = this.groups;
-        return groups == null ? -1 : groups.readyLeaderTerm(partition);
+        for (final String id : knownNodeIds)
+        {
+            if (GroupKeys.of(id) == group)
+            {
+                return id;
+            }
+        }
+        return null;
     }
 
-    void onLocalLeadership(final int partition, final long term)
+    /**
+     * @param group a group's key.
+     * @return the partitions the group owns from its genesis: its share of the initial assignment when
+     * it is the group of an initial member and this replica was created as the cluster formed, else none.
+     */
+    List<Integer> initialPartitionsOf(final long group)
     {
-        ledTerms.set(partition, term);
-        routing.observe(partition, nodeId, term);
-        publishLeadership();
+        final RaftGroups raft = raftGroups;
+        if (initialMembers.isEmpty() || raft == null || !raft.formedAtBootstrap(group))
+        {
+            return List.of();
+        }
+        final List<Long> initialGroups = initialMembers.stream().map(GroupKeys::of).toList();
+        if (!initialGroups.contains(group))
+        {
+            return List.of();
+        }
+        return PartitionAssignment.partitionsOf(PartitionAssignment.of(partitionCount, initialGroups), group);
     }
 
-    void onLocalLeadershipLost(final int partition)
+    /** @return the initial members this node was started with. */
+    List<String> initialMembers()
     {
-        ledTerms.set(partition, NodeMetadata.NOT_LEADER);
-        routing.forget(partition, nodeId);
-        publishLeadership();
+        return initialMembers;
     }
 
-    private void publishLeadership()
+    /**
+     * A group runtime changed what it serves: republish this node's claims and routing.
+     */
+    void onLocalLeadershipChanged(final GroupRuntime group)
+    {
+        final GroupClaim claim = group.claim();
+        if (claim != null)
+        {
+            routing.observeLeader(group.group, nodeId, claim.term());
+            for (int i = 0; i < claim.size(); i++)
+            {
+                routing.observeOwner(claim.partitions()[i], group.group, claim.epochs()[i]);
+            }
+        }
+        else
+        {
+            routing.forgetLeader(group.group, nodeId);
+        }
+        publishClaims();
+    }
+
+    private void publishClaims()
     {
         final Membership membership = this.membership;
-        if (membership == null)
+        if (membership != null)
         {
-            return;
+            final List<GroupClaim> claims = claims();
+            membership.updateLocal(m -> m.withLeads(claims));
         }
-        final long[] terms = new long[partitionCount];
-        for (int p = 0; p < partitionCount; p++)
-        {
-            terms[p] = ledTerms.get(p);
-        }
-        membership.updateLocal(m -> m.withLeaderTerms(terms));
-    }
-
-    public void onLeaderChanged(final int partition, final String leaderNodeId)
-    {
-        final PartitionGroups groups = this.groups;
-        final long term = groups == null ? -1 : groups.currentTerm(partition);
-        if (leaderNodeId != null)
-        {
-            routing.observe(partition, leaderNodeId, term);
-        }
-        metrics.leaderChanges.labelValues("observed").inc();
-        loopOf(partition).control(() -> loopOf(partition).partition(partition).onLeaderChanged(leaderNodeId));
-    }
-
-    public void onReplicaChanged(final int partition, final boolean hosted)
-    {
-        if (!hosted)
-        {
-            loopOf(partition).control(() -> loopOf(partition).partition(partition).onLeaderChanged(null));
-        }
-        publishHosted();
     }
 
     private void publishHosted()
     {
         final Membership membership = this.membership;
-        final PartitionGroups groups = this.groups;
-        if (membership != null && groups != null)
+        final RaftGroups raft = this.raftGroups;
+        if (membership != null && raft != null)
         {
-            membership.updateLocal(m -> m.withHosted(groups.hostedPartitions()));
+            final Set<Long> hosted = raft.hostedGroups();
+            membership.updateLocal(m -> m.withHostedGroups(hosted));
         }
     }
 
-    public void onLeaderReady(final int partition)
+    private GroupRuntime groupRuntime(final long group)
     {
-        loopOf(partition).control(() -> loopOf(partition).partition(partition).onLeaderReady());
+        return groups.computeIfAbsent(group, g ->
+        {
+            TurnLoop least = loops[0];
+            for (final TurnLoop loop : loops)
+            {
+                if (loop.groupCount() < least.groupCount())
+                {
+                    least = loop;
+                }
+            }
+            final GroupRuntime runtime = new GroupRuntime(g, this, least);
+            least.adopt(runtime);
+            return runtime;
+        });
+    }
+
+    /**
+     * Points a partition at the local group whose applied state says it owns it (the highest epoch
+     * among this node's replicas), or at one that sealed it and still redirects for it.
+     */
+    private synchronized void recomputeOwner(final int partition)
+    {
+        final RaftGroups raft = raftGroups;
+        if (raft == null)
+        {
+            return;
+        }
+        GroupRuntime best = null;
+        long bestEpoch = -1;
+        for (final GroupRuntime group : groups.values())
+        {
+            final Ownership ownership = raft.ownership(group.group, partition);
+            if (ownership == null)
+            {
+                continue;
+            }
+            final boolean candidate = ownership.owned() || ownership.state() == Ownership.State.SEALED;
+            if (candidate && ownership.epoch() > bestEpoch)
+            {
+                best = group;
+                bestEpoch = ownership.epoch();
+            }
+            if (ownership.owned())
+            {
+                routing.observeOwner(partition, group.group, ownership.epoch());
+            }
+            else if (ownership.state() == Ownership.State.RELEASED)
+            {
+                routing.observeOwner(partition, ownership.peerGroup(), ownership.epoch());
+            }
+        }
+        localOwners.set(partition, best);
+    }
+
+    public void onLeaderChanged(final long group, final String leaderNodeId)
+    {
+        final RaftGroups raft = raftGroups;
+        final long term = raft == null ? -1 : raft.currentTerm(group);
+        if (leaderNodeId != null)
+        {
+            routing.observeLeader(group, leaderNodeId, term);
+        }
+        metrics.leaderChanges.labelValues("observed").inc();
+        final GroupRuntime runtime = groups.get(group);
+        if (runtime != null)
+        {
+            runtime.loop().control(() -> runtime.onLeaderChanged(leaderNodeId));
+        }
+    }
+
+    public void onLeaderReady(final long group)
+    {
+        final GroupRuntime runtime = groups.get(group);
+        if (runtime != null)
+        {
+            runtime.loop().control(runtime::onLeaderReady);
+        }
+    }
+
+    public void onReplicaChanged(final long group, final boolean hosted)
+    {
+        if (hosted)
+        {
+            if (raftGroups != null)
+            {
+                groupRuntime(group);
+            }
+        }
+        else
+        {
+            final GroupRuntime runtime = groups.remove(group);
+            if (runtime != null)
+            {
+                runtime.loop().drop(runtime);
+                for (int p = 0; p < partitionCount; p++)
+                {
+                    if (localOwners.get(p) == runtime)
+                    {
+                        recomputeOwner(p);
+                    }
+                }
+                publishClaims();
+            }
+        }
+        publishHosted();
+    }
+
+    public void onOwnershipChanged(final long group, final int partition, final Ownership ownership)
+    {
+        recomputeOwner(partition);
+        final GroupRuntime runtime = groups.get(group);
+        if (runtime != null)
+        {
+            runtime.loop().control(() -> runtime.onOwnershipChanged(partition, ownership));
+        }
+    }
+
+    public void onOwnershipReloaded(final long group)
+    {
+        if (raftGroups == null)
+        {
+            return;
+        }
+        groupRuntime(group);
+        for (int p = 0; p < partitionCount; p++)
+        {
+            recomputeOwner(p);
+        }
+        final GroupRuntime runtime = groups.get(group);
+        if (runtime != null)
+        {
+            runtime.loop().control(runtime::onOwnershipReloaded);
+        }
+    }
+
+    /** @return the node ids this node has heard of. */
+    Collection<String> knownNodeIds()
+    {
+        return knownNodeIds;
     }
 
     /**
@@ -404,32 +808,36 @@ final class AgentRuntime implements PartitionListener, AutoCloseable
     /**
      * Limits that keep every queue and buffer bounded.
      *
-     * @param maxPayloadBytes       largest message payload accepted.
-     * @param maxStateBytes         largest encoded agent state.
-     * @param maxBatchTurns         turns per log entry before the batch is sealed.
-     * @param maxBatchBytes         bytes per log entry before the batch is sealed.
-     * @param maxParkedPerPartition messages that may wait on a partition that is busy or changing leader.
-     * @param loopQueueCapacity     messages that may wait for a partition loop.
-     * @param requestTimeout        default deadline of a request.
-     * @param passivateAfter        idle time after which an agent's in-memory activation is dropped.
-     * @param idleSpins             busy spins of an idle partition loop before it parks.
-     * @param resendAfter           time after which unacknowledged durable messages are sent again.
-     * @param maxOutboxMessages     unacknowledged durable messages a partition may hold.
-     * @param idempotencyRetention  how long the reply to a request with an idempotency key is kept.
+     * @param maxPayloadBytes      largest message payload accepted.
+     * @param maxStateBytes        largest encoded agent state.
+     * @param maxBatchTurns        turns per log entry before the batch is sealed.
+     * @param maxBatchBytes        bytes per log entry before the batch is sealed.
+     * @param maxParkedPerGroup    messages that may wait on a group that is busy or changing leader.
+     * @param loopQueueCapacity    messages that may wait for a turn loop.
+     * @param requestTimeout       default deadline of a request.
+     * @param passivateAfter       idle time after which an agent's in-memory activation is dropped.
+     * @param idleSpins            busy spins of an idle turn loop before it parks.
+     * @param resendAfter          time after which unacknowledged durable messages are sent again.
+     * @param maxOutboxMessages    unacknowledged durable messages a partition may hold.
+     * @param idempotencyRetention how long the reply to a request with an idempotency key is kept.
+     * @param maxHandoffsPerGroup  partitions a group's leader hands over at once.
+     * @param handoffChunkBytes    size a handoff chunk stays under (one log entry, one frame).
      */
     record Limits(
         int maxPayloadBytes,
         int maxStateBytes,
         int maxBatchTurns,
         int maxBatchBytes,
-        int maxParkedPerPartition,
+        int maxParkedPerGroup,
         int loopQueueCapacity,
         Duration requestTimeout,
         Duration passivateAfter,
         int idleSpins,
         Duration resendAfter,
         int maxOutboxMessages,
-        Duration idempotencyRetention)
+        Duration idempotencyRetention,
+        int maxHandoffsPerGroup,
+        int handoffChunkBytes)
     {
     }
 }

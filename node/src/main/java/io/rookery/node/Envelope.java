@@ -19,6 +19,8 @@ final class Envelope
     final long sequence;
     final long sourceTerm;
     final String idempotencyKey;
+    /** The local group replica the envelope was handed to; set when it is queued for a loop. */
+    GroupRuntime group;
 
     Envelope(
         final AgentId target,

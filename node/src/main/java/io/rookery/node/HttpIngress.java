@@ -39,6 +39,8 @@ final class HttpIngress implements AutoCloseable
 {
     private static final Logger LOG = LoggerFactory.getLogger(HttpIngress.class);
     private static final String JSON = "application/json";
+    /** How long a stopping node waits for the requests it is answering. */
+    private static final int DRAIN_SECONDS = 2;
     private static final String IDEMPOTENCY_KEY = "Idempotency-Key";
     private static final long MAX_DRAIN_BYTES = 16L * 1024 * 1024;
 
@@ -90,10 +92,52 @@ final class HttpIngress implements AutoCloseable
         LOG.info("http listening node={} endpoint={}", node.nodeId(), endpoint());
     }
 
+    /**
+     * Stops gracefully: no new connections, and requests already in the node (most of them forwarded
+     * to leaders elsewhere, which are still up) get up to {@link #DRAIN_SECONDS} to be answered rather
+     * than a broken connection whose outcome the client cannot know.
+     */
     public void close()
+    {
+        server.stop(DRAIN_SECONDS);
+        executor.shutdownNow();
+    }
+
+    /** Stops at once, as a crash would: connections in use are broken. */
+    void kill()
     {
         server.stop(0);
         executor.shutdownNow();
+    }
+
+    /**
+     * @return the decoded value of a query parameter, or null when the request has none by that name
+     * (or its value is not valid percent-encoding).
+     */
+    private static String queryParam(final HttpExchange exchange, final String name)
+    {
+        final String query = exchange.getRequestURI().getRawQuery();
+        if (query == null)
+        {
+            return null;
+        }
+        final String prefix = name + "=";
+        for (final String pair : query.split("&"))
+        {
+            if (pair.startsWith(prefix))
+            {
+                try
+                {
+                    return decode(pair.substring(prefix.length()));
+                }
+                catch (final IllegalArgumentException malformed)
+                {
+                    // A broken %-escape names nothing: as if the parameter were absent.
+                    return null;
+                }
+            }
+        }
+        return null;
     }
 
     private void handle(final HttpExchange exchange)
@@ -116,23 +160,50 @@ final class HttpIngress implements AutoCloseable
             }
             else if (path.equals("/cluster") && method.equals("GET"))
             {
-                final String query = exchange.getRequestURI().getRawQuery();
-                final boolean local = query != null && query.contains("scope=local");
+                final boolean local = "local".equals(queryParam(exchange, "scope"));
                 respond(exchange, "cluster", 200, JSON, Codecs.toJson(node.clusterView(!local)));
             }
             else if (path.equals("/admin/drain") && method.equals("POST"))
             {
-                node.drain();
-                respond(exchange, "admin", 202, JSON, Codecs.toJson(node.drainStatus()));
+                final String refusal = node.drain("true".equals(queryParam(exchange, "force")));
+                if (refusal != null)
+                {
+                    final Map<String, Object> body = new java.util.LinkedHashMap<>(node.drainStatus());
+                    body.put("status", "REFUSED");
+                    body.put("error", refusal);
+                    respond(exchange, "admin", 409, JSON, Codecs.toJson(body));
+                }
+                else
+                {
+                    respond(exchange, "admin", 202, JSON, Codecs.toJson(node.drainStatus()));
+                }
             }
             else if (path.equals("/admin/drain") && method.equals("GET"))
             {
                 respond(exchange, "admin", 200, JSON, Codecs.toJson(node.drainStatus()));
             }
+            else if (path.matches("/admin/partitions/[0-9]{1,5}") && method.equals("GET"))
+            {
+                final int partition = Integer.parseInt(path.substring("/admin/partitions/".length()));
+                if (partition >= runtime.partitionCount())
+                {
+                    error(exchange, "admin", 404, "NOT_FOUND", "no partition " + partition);
+                }
+                else
+                {
+                    respond(exchange, "admin", 200, JSON, Codecs.toJson(node.describePartition(partition)));
+                }
+            }
+            else if (path.startsWith("/admin/partitions/") && path.endsWith("/move") && method.equals("POST"))
+            {
+                handleMove(exchange, path);
+            }
             else if (path.equals("/admin/shutdown") && method.equals("POST"))
             {
-                respond(exchange, "admin", 202, JSON, Codecs.toJson(Map.of("node", node.nodeId(), "stopping", true)));
-                node.requestShutdown();
+                final boolean restart = "true".equals(queryParam(exchange, "restart"));
+                respond(exchange, "admin", 202, JSON, Codecs.toJson(Map.of("node", node.nodeId(), "stopping", true,
+                    "restart", restart)));
+                node.requestShutdown(restart);
             }
             else if (path.equals("/health") && method.equals("GET"))
             {
@@ -219,8 +290,7 @@ final class HttpIngress implements AutoCloseable
                     error(exchange, route, 400, Status.BAD_REQUEST.name(), ex.getMessage());
                     return;
                 }
-                final String query = exchange.getRequestURI().getRawQuery();
-                final boolean tell = query != null && query.contains("mode=tell");
+                final boolean tell = "tell".equals(queryParam(exchange, "mode"));
                 if (!checkIdempotencyKey(exchange, route))
                 {
                     return;
@@ -337,15 +407,24 @@ final class HttpIngress implements AutoCloseable
         runtime.router().request(id, new byte[0], RequestKind.READ, null, runtime.limits().requestTimeout())
             .whenCompleteAsync((response, ex) ->
             {
+                final Map<String, Object> view = node.clusterView();
                 final Map<String, Object> partitionView =
-                    ((List<Map<String, Object>>)node.clusterView().get("partitions")).get(partition);
+                    ((List<Map<String, Object>>)view.get("partitions")).get(partition);
                 final Map<String, Object> body = new LinkedHashMap<>();
                 body.put("type", id.type());
                 body.put("key", id.key());
                 body.put("partition", partition);
+                body.put("group", partitionView.get("group"));
+                body.put("epoch", partitionView.get("epoch"));
                 body.put("leader", partitionView.get("leader"));
                 body.put("term", partitionView.get("term"));
-                body.put("replicas", partitionView.get("replicas"));
+                for (final Map<String, Object> group : (List<Map<String, Object>>)view.get("groups"))
+                {
+                    if (group.get("name").equals(partitionView.get("group")))
+                    {
+                        body.put("replicas", group.get("replicas"));
+                    }
+                }
                 if (response != null && response.isOk())
                 {
                     final com.fasterxml.jackson.databind.JsonNode read = Codecs.parseJson(response.payload());
@@ -358,6 +437,52 @@ final class HttpIngress implements AutoCloseable
                 }
                 respond(exchange, route, 200, JSON, Codecs.toJson(body));
             }, executor);
+    }
+
+    /**
+     * {@code POST /admin/partitions/{p}/move?to=NODE}: hands a partition to the group of node NODE
+     * (or to the group named g-NODE). Only the node serving the partition can start the move; any
+     * other answers 409 naming it.
+     */
+    private void handleMove(final HttpExchange exchange, final String path)
+    {
+        final String route = "admin";
+        final String middle = path.substring("/admin/partitions/".length(), path.length() - "/move".length());
+        final int partition;
+        try
+        {
+            partition = Integer.parseInt(middle);
+        }
+        catch (final NumberFormatException ex)
+        {
+            error(exchange, route, 400, "BAD_REQUEST", "expected /admin/partitions/{partition}/move?to={node}");
+            return;
+        }
+        final String to = queryParam(exchange, "to");
+        if (partition < 0 || partition >= runtime.partitionCount() || to == null || to.isEmpty())
+        {
+            error(exchange, route, 400, "BAD_REQUEST", "partition must be in [0, " + runtime.partitionCount() +
+                ") and to= must name a node or a group (g-NODE)");
+            return;
+        }
+        final String home = to.startsWith("g-") ? to.substring(2) : to;
+        final long target = io.rookery.raft.GroupKeys.of(home);
+        node.movePartition(partition, target).whenCompleteAsync((refusal, ex) ->
+        {
+            final Map<String, Object> body = new LinkedHashMap<>();
+            body.put("partition", partition);
+            body.put("to", "g-" + home);
+            if (ex == null && refusal == null)
+            {
+                body.put("started", true);
+                respond(exchange, route, 202, JSON, Codecs.toJson(body));
+                return;
+            }
+            body.put("started", false);
+            body.put("error", ex != null ? String.valueOf(ex) : refusal);
+            body.put("servedBy", runtime.routing().leader(partition).nodeId());
+            respond(exchange, route, 409, JSON, Codecs.toJson(body));
+        }, executor);
     }
 
     private void handleBroadcast(final HttpExchange exchange, final String type)

@@ -23,6 +23,11 @@ import java.util.UUID;
 record NodeIdentity(String nodeId, String clusterId, int partitionCount, boolean bootstrapped)
 {
     static final String FILE = "node.properties";
+    /**
+     * The on-disk layout this build writes: a few Raft groups, each holding many partitions. Layout
+     * 1 (one group per partition, keys without a group prefix) is not readable by it.
+     */
+    static final int LAYOUT = 2;
 
     /**
      * Loads the identity of a data directory, creating it on first start.
@@ -53,6 +58,13 @@ record NodeIdentity(String nodeId, String clusterId, int partitionCount, boolean
             try (Reader reader = Files.newBufferedReader(file, StandardCharsets.UTF_8))
             {
                 props.load(reader);
+            }
+            final int layout = Integer.parseInt(props.getProperty("layout", "1"));
+            if (layout != LAYOUT)
+            {
+                throw new IllegalStateException("data directory " + dataDir + " has layout " + layout + " (" +
+                    (layout == 1 ? "one Raft group per partition, from an older Rookery" : "unknown") +
+                    "); this build reads layout " + LAYOUT + ": start it with a fresh data directory");
             }
             final NodeIdentity stored = new NodeIdentity(
                 props.getProperty("node.id"),
@@ -97,6 +109,7 @@ record NodeIdentity(String nodeId, String clusterId, int partitionCount, boolean
         props.setProperty("cluster.id", clusterId);
         props.setProperty("partitions", Integer.toString(partitionCount));
         props.setProperty("bootstrapped", Boolean.toString(bootstrapped));
+        props.setProperty("layout", Integer.toString(LAYOUT));
         final Path tmp = dataDir.resolve(FILE + ".tmp");
         try
         {

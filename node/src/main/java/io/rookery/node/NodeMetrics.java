@@ -32,19 +32,19 @@ public final class NodeMetrics
         .name("rookery_turn_duration_seconds").help("Time an agent's handler took")
         .classicOnly().classicExponentialUpperBounds(1e-6, 4, 10).register(registry);
     final Histogram batchTurns = Histogram.builder()
-        .name("rookery_batch_turns").help("Turns per replicated log entry (group commit), per partition led")
-        .labelNames("partition").classicOnly().classicExponentialUpperBounds(1, 4, 7).register(registry);
+        .name("rookery_batch_turns").help("Turns per replicated log entry (group commit), per group led")
+        .labelNames("group").classicOnly().classicExponentialUpperBounds(1, 4, 7).register(registry);
     final Histogram batchBytes = Histogram.builder()
-        .name("rookery_batch_bytes").help("Bytes per replicated log entry, per partition led")
-        .labelNames("partition").classicOnly().classicExponentialUpperBounds(64, 8, 6).register(registry);
+        .name("rookery_batch_bytes").help("Bytes per replicated log entry, per group led")
+        .labelNames("group").classicOnly().classicExponentialUpperBounds(64, 8, 6).register(registry);
     final Histogram commitSeconds = Histogram.builder()
-        .name("rookery_commit_latency_seconds").help("Proposal to commit-and-apply of a log entry, per partition led")
-        .labelNames("partition").classicOnly().classicExponentialUpperBounds(1e-3, 4, 7).register(registry);
+        .name("rookery_commit_latency_seconds").help("Proposal to commit-and-apply of a log entry, per group led")
+        .labelNames("group").classicOnly().classicExponentialUpperBounds(1e-3, 4, 7).register(registry);
     final Counter proposals = Counter.builder()
         .name("rookery_proposals_total").help("Log entries proposed, by result")
         .labelNames("result").register(registry);
     final Counter leaderChanges = Counter.builder()
-        .name("rookery_leader_changes_total").help("Partition leadership changes seen by this node")
+        .name("rookery_leader_changes_total").help("Group leadership changes seen by this node")
         .labelNames("kind").register(registry);
     final Counter rejected = Counter.builder()
         .name("rookery_rejected_total").help("Requests refused before reaching an agent, by reason")
@@ -58,6 +58,10 @@ public final class NodeMetrics
     final Counter stalledReplicaRestarts = Counter.builder()
         .name("rookery_stalled_replica_restarts_total")
         .help("Follower replicas restarted because they heard from no leader and stood for no election")
+        .register(registry);
+    final Counter closedReplicaReopens = Counter.builder()
+        .name("rookery_closed_replica_reopens_total")
+        .help("Replicas that Ratis closed by itself (an election outside their own configuration), reopened")
         .register(registry);
     final Counter agentMessages = Counter.builder()
         .name("rookery_agent_messages_total").help("Durable agent-to-agent messages received, by what became of them")
@@ -73,6 +77,13 @@ public final class NodeMetrics
         .labelNames("reason").register(registry);
     private final java.util.concurrent.ConcurrentHashMap<String, CounterDataPoint> ephemeralDroppedByReason =
         new java.util.concurrent.ConcurrentHashMap<>();
+    final Counter partitionMoves = Counter.builder()
+        .name("rookery_partition_moves_total")
+        .help("Partition handoffs this node drove as the source group's leader, by step reached")
+        .labelNames("step").register(registry);
+    final Counter handoffChunks = Counter.builder()
+        .name("rookery_handoff_chunks_total").help("Handoff chunks, by direction and outcome")
+        .labelNames("direction", "outcome").register(registry);
     final Counter inboundFrames = Counter.builder()
         .name("rookery_inbound_frames_total").help("Decoded frames received, by sending node and template")
         .labelNames("peer", "frame").register(registry);

@@ -2,13 +2,13 @@ package io.rookery.node;
 
 import java.util.HashMap;
 import java.util.Iterator;
+import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.function.Consumer;
 
 import io.rookery.api.AgentId;
 import io.rookery.raft.LogEntry;
-import io.rookery.storage.NodeStore;
 
 /**
  * Exactly-once messaging state of one partition while its node leads it: the outbox of durable
@@ -38,7 +38,8 @@ final class PartitionMessaging
     {
         long accepted;
         long committed;
-        long highestSourceTerm = -1;
+        /** The highest {@link Fences fence} of the source partition heard from: older leaders are stale. */
+        long highestSourceFence = -1;
     }
 
     /**
@@ -54,21 +55,21 @@ final class PartitionMessaging
         PENDING,
         /** An earlier message is missing: drop it, the source resends in order. */
         GAP,
-        /** From a leader of the source partition older than one already heard from. */
+        /** From a leader of the source partition older (by its fence) than one already heard from. */
         STALE
     }
 
     private static final boolean SKIP_DEDUP = FaultInjection.enabled(FaultInjection.SKIP_INBOX_DEDUP);
 
     private final int partition;
-    private final NodeStore store;
+    private final PartitionStore store;
     private final Map<Integer, Outbox> outboxes = new TreeMap<>();
     private final Map<Integer, Inbox> inboxes = new HashMap<>();
     private int unackedTotal;
 
-    PartitionMessaging(final int partition, final NodeStore store)
+    PartitionMessaging(final PartitionStore store)
     {
-        this.partition = partition;
+        this.partition = store.partition();
         this.store = store;
     }
 
@@ -85,13 +86,13 @@ final class PartitionMessaging
     void load()
     {
         clear();
-        store.scan(partition, new byte[] {KeySpaces.OUTBOX_NEXT}, (key, value) ->
+        store.scan(new byte[] {KeySpaces.OUTBOX_NEXT}, (key, value) ->
         {
             final int target = ((key[1] & 0xFF) << 8) | (key[2] & 0xFF);
             outbox(target).nextSequence = KeySpaces.u64(value);
             return true;
         });
-        store.scan(partition, new byte[] {KeySpaces.OUTBOX}, (key, value) ->
+        store.scan(new byte[] {KeySpaces.OUTBOX}, (key, value) ->
         {
             final int target = ((key[1] & 0xFF) << 8) | (key[2] & 0xFF);
             final long sequence = java.nio.ByteBuffer.wrap(key, 3, 8).getLong();
@@ -123,8 +124,8 @@ final class PartitionMessaging
             new OutboxMessage(targetPartition, sequence, sender, target, expectsReply, payload);
         outbox.unacked.put(sequence, message);
         unackedTotal++;
-        entry.put(KeySpaces.outboxKey(targetPartition, sequence), message.encode());
-        entry.put(KeySpaces.outboxNextKey(targetPartition), KeySpaces.u64(outbox.nextSequence));
+        entry.put(partition, KeySpaces.outboxKey(targetPartition, sequence), message.encode());
+        entry.put(partition, KeySpaces.outboxNextKey(targetPartition), KeySpaces.u64(outbox.nextSequence));
         return message;
     }
 
@@ -155,7 +156,7 @@ final class PartitionMessaging
                 break;
             }
             it.remove();
-            entry.delete(KeySpaces.outboxKey(targetPartition, message.sequence));
+            entry.delete(partition, KeySpaces.outboxKey(targetPartition, message.sequence));
             acked++;
         }
         unackedTotal -= acked;
@@ -193,14 +194,14 @@ final class PartitionMessaging
     /**
      * Decides what to do with a durable message from another (or this) partition.
      */
-    Acceptance accept(final int source, final long sequence, final long sourceTerm)
+    Acceptance accept(final int source, final long sequence, final long sourceFence)
     {
         final Inbox inbox = inbox(source);
-        if (sourceTerm >= 0 && sourceTerm < inbox.highestSourceTerm)
+        if (sourceFence >= 0 && sourceFence < inbox.highestSourceFence)
         {
             return Acceptance.STALE;
         }
-        inbox.highestSourceTerm = Math.max(inbox.highestSourceTerm, sourceTerm);
+        inbox.highestSourceFence = Math.max(inbox.highestSourceFence, sourceFence);
         if (sequence <= inbox.committed && !SKIP_DEDUP)
         {
             return Acceptance.DUPLICATE;
@@ -223,7 +224,7 @@ final class PartitionMessaging
     {
         final Inbox inbox = inbox(source);
         inbox.accepted = Math.max(inbox.accepted, sequence);
-        entry.put(KeySpaces.inboxKey(source), KeySpaces.u64(inbox.accepted));
+        entry.put(partition, KeySpaces.inboxKey(source), KeySpaces.u64(inbox.accepted));
     }
 
     void committedConsumption(final int source, final long sequence)
@@ -237,13 +238,31 @@ final class PartitionMessaging
         return inbox(source).committed;
     }
 
+    /**
+     * @return the outboxes (target partition to next sequence and the sequences not acknowledged)
+     * and the inboxes (source partition to accepted, committed and highest fence), for diagnostics.
+     */
+    Map<String, Object> describe()
+    {
+        final Map<String, Object> out = new java.util.LinkedHashMap<>();
+        final Map<String, Object> outgoing = new java.util.TreeMap<>();
+        outboxes.forEach((target, outbox) -> outgoing.put(Integer.toString(target), Map.of(
+            "next", outbox.nextSequence, "unacked", List.copyOf(outbox.unacked.keySet()))));
+        final Map<String, Object> incoming = new java.util.TreeMap<>();
+        inboxes.forEach((source, inbox) -> incoming.put(Integer.toString(source), Map.of(
+            "accepted", inbox.accepted, "committed", inbox.committed, "fence", inbox.highestSourceFence)));
+        out.put("outboxes", outgoing);
+        out.put("inboxes", incoming);
+        return out;
+    }
+
     private Inbox inbox(final int source)
     {
         Inbox inbox = inboxes.get(source);
         if (inbox == null)
         {
             inbox = new Inbox();
-            final byte[] stored = store.get(partition, KeySpaces.inboxKey(source));
+            final byte[] stored = store.get(KeySpaces.inboxKey(source));
             inbox.committed = stored == null ? 0 : KeySpaces.u64(stored);
             inbox.accepted = inbox.committed;
             inboxes.put(source, inbox);

@@ -17,6 +17,8 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Optional;
+import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ForkJoinPool;
@@ -27,13 +29,18 @@ import io.rookery.api.AgentId;
 import io.rookery.api.AgentType;
 import io.rookery.api.Codecs;
 import io.rookery.api.Durability;
+import io.rookery.gossip.GroupClaim;
 import io.rookery.gossip.Membership;
 import io.rookery.gossip.MembershipListener;
 import io.rookery.gossip.NodeMetadata;
 import io.rookery.gossip.NodeState;
+import io.rookery.raft.GroupKeys;
+import io.rookery.raft.GroupStats;
+import io.rookery.raft.GroupStatus;
 import io.rookery.raft.Hashing;
-import io.rookery.raft.PartitionGroups;
-import io.rookery.raft.PartitionStatus;
+import io.rookery.raft.Ownership;
+import io.rookery.raft.RaftGroups;
+import io.rookery.raft.Reconfiguration;
 import io.rookery.storage.NodeStore;
 import io.rookery.transport.AeronTransport;
 import io.rookery.transport.IdleProfile;
@@ -45,8 +52,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * One Rookery peer node. Every node is identical: it hosts agents with the local store that holds
- * their state, replicates that store through the Raft groups of its partitions, learns the cluster
- * through gossip, and sends agent messages to other nodes over Aeron.
+ * their state, replicates that store through a few Raft groups that each hold many partitions,
+ * learns the cluster through gossip, and sends agent messages to other nodes over Aeron.
  * <p>
  * Start order: identity, store, transport, agent runtime, Raft server, gossip, initial replicas,
  * HTTP. Stop order is the reverse. {@link #close()} leaves gracefully; {@link #kill()} stops
@@ -54,6 +61,9 @@ import org.slf4j.LoggerFactory;
  */
 public final class RookeryNode implements AutoCloseable
 {
+    /** Exit code of a node process that stopped to be started again (a rolling restart). */
+    public static final int EXIT_RESTART = 75;
+
     private static final Logger LOG = LoggerFactory.getLogger(RookeryNode.class);
 
     /**
@@ -91,11 +101,12 @@ public final class RookeryNode implements AutoCloseable
     private final NodeStore store;
     private final AgentRuntime runtime;
     private final AeronTransport transport;
-    private final PartitionGroups groups;
+    private final RaftGroups groups;
     private final HttpIngress http;
     private final Membership membership;
     private final PlacementManager placement;
     private volatile State state = State.STARTING;
+    private volatile boolean restartRequested;
 
     private RookeryNode(final Context ctx)
     {
@@ -103,7 +114,7 @@ public final class RookeryNode implements AutoCloseable
         NodeStore store = null;
         AgentRuntime runtime = null;
         AeronTransport transport = null;
-        PartitionGroups groups = null;
+        RaftGroups groups = null;
         HttpIngress http = null;
         Membership membership = null;
         ScheduledExecutorService scheduler = null;
@@ -122,7 +133,7 @@ public final class RookeryNode implements AutoCloseable
                 .directory(ctx.dataDir().resolve("store"))
                 .partitionCount(ctx.partitionCount()));
             final AgentRegistry registry = AgentRegistry.discover(ctx.pluginsDir(), ctx.agentTypes());
-            runtime = new AgentRuntime(nodeId, ctx.partitionCount(), ctx.partitionLoops(),
+            runtime = new AgentRuntime(nodeId, ctx.partitionCount(), ctx.partitionLoops(), ctx.initialMemberIds(),
                 registry, store, metrics, ctx.limits(), scheduler);
             transport = AeronTransport.launch(new AeronTransport.Context()
                 .name(nodeId)
@@ -133,7 +144,7 @@ public final class RookeryNode implements AutoCloseable
                 .mtu(ctx.aeronMtu())
                 .frameHandler(runtime.router()));
             runtime.router().transport(transport);
-            groups = PartitionGroups.start(new PartitionGroups.Context()
+            groups = RaftGroups.start(new RaftGroups.Context()
                 .nodeId(nodeId)
                 .clusterId(ctx.clusterId())
                 .host(ctx.host())
@@ -171,8 +182,8 @@ public final class RookeryNode implements AutoCloseable
             {
                 if (ctx.initialMembers().isEmpty())
                 {
-                    LOG.info("node={} joined without initial members; it receives replicas by reconfiguration",
-                        nodeId);
+                    LOG.info("node={} joined without initial members; it creates its own group and receives " +
+                        "replicas and partitions from the others", nodeId);
                 }
                 else
                 {
@@ -189,8 +200,8 @@ public final class RookeryNode implements AutoCloseable
             this.http = http;
             this.membership = membership;
             this.placement = new PlacementManager(new PlacementManager.Settings(ctx.replacementGrace(),
-                ctx.placementInterval(), ctx.maxConcurrentMoves(), ctx.balanceLeaders(), ctx.stalledFollowerTimeout()),
-                runtime, groups, membership);
+                ctx.placementInterval(), ctx.maxConcurrentMoves(), ctx.balanceLeaders(), ctx.stalledFollowerTimeout(),
+                ctx.balancePartitions(), ctx.partitionSettle()), runtime, groups, membership);
             membership.addListener(placement);
             registerMetrics();
             http.start();
@@ -267,7 +278,7 @@ public final class RookeryNode implements AutoCloseable
     }
 
     /** @return the Raft groups of this node (status, for tests and tools). */
-    public PartitionGroups groups()
+    public RaftGroups groups()
     {
         return groups;
     }
@@ -279,21 +290,54 @@ public final class RookeryNode implements AutoCloseable
     }
 
     /**
-     * @param partition a partition.
-     * @return the term in which this node leads and serves the partition, or -1.
+     * @return the key of this node's own group (the one it is home of).
      */
-    public long servingTerm(final int partition)
+    public long ownGroup()
     {
-        return runtime.ledTerm(partition);
+        return GroupKeys.of(nodeId());
     }
 
     /**
      * @param partition a partition.
-     * @return the node this node believes leads the partition, or null.
+     * @return the term in which this node serves the partition (as the leader of its group), or -1.
+     */
+    public long servingTerm(final int partition)
+    {
+        return runtime.servingTerm(partition);
+    }
+
+    /**
+     * @param partition a partition.
+     * @return the key of the group in which this node serves the partition, or 0 when it does not.
+     */
+    public long servingGroup(final int partition)
+    {
+        return runtime.servingGroup(partition);
+    }
+
+    /**
+     * @param partition a partition.
+     * @return the node this node believes serves the partition, or null.
      */
     public String believedLeader(final int partition)
     {
         return runtime.routing().leader(partition).nodeId();
+    }
+
+    /**
+     * @param partition a partition.
+     * @return the group this node believes owns the partition, or empty.
+     */
+    public Optional<Long> believedOwner(final int partition)
+    {
+        final RoutingTable.Owner owner = runtime.routing().owner(partition);
+        return owner == null ? Optional.empty() : Optional.of(owner.group());
+    }
+
+    /** @return how many partitions this node serves now, over every group it leads. */
+    public int servedPartitions()
+    {
+        return runtime.servedPartitions();
     }
 
     /**
@@ -306,7 +350,7 @@ public final class RookeryNode implements AutoCloseable
     }
 
     /**
-     * Delivers a message to an agent wherever its partition is led and waits for the reply.
+     * Delivers a message to an agent wherever its partition is served and waits for the reply.
      *
      * @param id      the agent.
      * @param payload the message, encoded for the type's message codec.
@@ -318,15 +362,31 @@ public final class RookeryNode implements AutoCloseable
     }
 
     /**
+     * Delivers a message with an idempotency key: a retry with the same key returns the first reply
+     * and applies the message once.
+     *
+     * @param id             the agent.
+     * @param payload        the message, encoded for the type's message codec.
+     * @param idempotencyKey the key, 1 to 256 characters.
+     * @return the response.
+     */
+    public CompletableFuture<Response> askIdempotent(
+        final AgentId id, final byte[] payload, final String idempotencyKey)
+    {
+        return runtime.router().request(id, payload, RequestKind.ASK, null, ctx.limits().requestTimeout(),
+            idempotencyKey);
+    }
+
+    /**
      * Sends a message to an ephemeral agent and forgets it: at most once, no reply, no
-     * confirmation. When this node leads the agent's partition the message goes straight into the
-     * partition loop; otherwise it is one Aeron frame to the leader. A message that cannot be
+     * confirmation. When this node serves the agent's partition the message goes straight into the
+     * turn loop; otherwise it is one Aeron frame to the node that does. A message that cannot be
      * handed over (no known leader, outbound ring full) is counted in
      * {@code rookery_ephemeral_dropped_total} and this returns false.
      *
      * @param id      an agent whose type is {@link io.rookery.api.Durability#EPHEMERAL}.
      * @param payload the message, encoded for the type's message codec.
-     * @return whether the message was handed to a partition loop or to the transport.
+     * @return whether the message was handed to a turn loop or to the transport.
      * @throws IllegalArgumentException when the type is unknown or durable (durable agents take
      *                                  {@link #ask(AgentId, byte[])}, whose outcome is known).
      */
@@ -353,21 +413,70 @@ public final class RookeryNode implements AutoCloseable
     }
 
     /**
-     * Reads an agent's state from this node's own store, whatever its role: what this replica
-     * has applied, not a linearizable read. For diagnostics and tests.
+     * Reads an agent's state from this node's own store, whatever its role: what this node's replica
+     * of the group owning the partition has applied, not a linearizable read. For diagnostics and tests.
      *
      * @param id the agent.
-     * @return the encoded state, or empty when this replica has none.
+     * @return the encoded state, or empty when this node holds none.
      */
-    public java.util.Optional<byte[]> localState(final AgentId id)
+    public Optional<byte[]> localState(final AgentId id)
     {
-        return java.util.Optional.ofNullable(store.get(partitionOf(id), KeySpaces.stateKey(id)));
+        final int partition = partitionOf(id);
+        long bestEpoch = -1;
+        byte[] best = null;
+        for (final long g : groups.hostedGroups())
+        {
+            final Ownership ownership = groups.ownership(g, partition);
+            if (ownership != null && ownership.state() != Ownership.State.RELEASED && ownership.epoch() > bestEpoch)
+            {
+                bestEpoch = ownership.epoch();
+                best = store.get(g, partition, KeySpaces.stateKey(id));
+            }
+        }
+        return Optional.ofNullable(best);
     }
 
     /**
-     * @return the cluster as this node sees it, with every partition's status taken from its
-     * leader (asked over HTTP when this node does not host the partition), as served on
-     * {@code /cluster}.
+     * @param partition a partition.
+     * @return what this node knows of it: routing, the local group owning it, each local replica's
+     * state and, where this node serves it, its outboxes and inboxes (served on
+     * {@code GET /admin/partitions/{p}}).
+     */
+    public Map<String, Object> describePartition(final int partition)
+    {
+        return runtime.describePartition(partition);
+    }
+
+    /**
+     * Moves a partition to another group now, whatever the spread wants (placement may move it back
+     * later unless balancing is off). Only the node serving the partition can start the move.
+     *
+     * @param partition   the partition.
+     * @param targetGroup the group to hand it to.
+     * @return completes with null when the move started, else with the reason it did not.
+     */
+    public CompletableFuture<String> movePartition(final int partition, final long targetGroup)
+    {
+        // A sealed partition waits for its target: refuse a target that is not known to be alive
+        // and led, or the partition would be out of service until such a group appears.
+        final String home = runtime.homeNodeOf(targetGroup);
+        final NodeMetadata member = home == null ? null : runtime.routing().node(home);
+        if (member == null || (member.state() != NodeState.ACTIVE && member.state() != NodeState.JOINING))
+        {
+            return CompletableFuture.completedFuture("no live member is the home of group " +
+                runtime.groupLabel(targetGroup) + "; a partition only moves to the group of a serving member");
+        }
+        if (runtime.routing().groupLeader(targetGroup).nodeId() == null)
+        {
+            return CompletableFuture.completedFuture("group " + runtime.groupLabel(targetGroup) +
+                " has no known leader yet; try again once it has");
+        }
+        return runtime.requestMove(partition, targetGroup);
+    }
+
+    /**
+     * @return the cluster as this node sees it, with every group's and partition's status taken from
+     * its leader (asked over HTTP when this node does not lead it), as served on {@code /cluster}.
      */
     public Map<String, Object> clusterView()
     {
@@ -375,7 +484,7 @@ public final class RookeryNode implements AutoCloseable
     }
 
     /**
-     * @param askOthers whether to ask other members for the partitions this node does not host.
+     * @param askOthers whether to ask other members for the groups this node does not lead.
      * @return the cluster view.
      */
     @SuppressWarnings("unchecked")
@@ -386,53 +495,69 @@ public final class RookeryNode implements AutoCloseable
         {
             return view;
         }
-        final List<Map<String, Object>> partitions = (List<Map<String, Object>>)view.get("partitions");
-        final boolean complete = partitions.stream().allMatch(p -> "LEADER".equals(p.get("role")));
-        if (complete)
+        final Map<String, Map<String, Object>> byGroup = (Map<String, Map<String, Object>>)view.remove("groupsByKey");
+        final boolean complete = byGroup.values().stream().allMatch(g -> "LEADER".equals(g.get("role"))) &&
+            knownGroups().size() == byGroup.size();
+        if (!complete)
         {
-            return view;
-        }
-        final HttpClient client = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(1)).build();
-        final List<CompletableFuture<Map<String, Object>>> remote = new ArrayList<>();
-        for (final NodeMetadata m : membership.members())
-        {
-            if (m.nodeId().equals(nodeId()))
+            final HttpClient client = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(1)).build();
+            final List<CompletableFuture<Map<String, Object>>> remote = new ArrayList<>();
+            for (final NodeMetadata m : membership.members())
             {
-                continue;
-            }
-            final HttpRequest request = HttpRequest.newBuilder(
-                    URI.create("http://" + m.httpEndpoint() + "/cluster?scope=local"))
-                .timeout(Duration.ofSeconds(2)).GET().build();
-            remote.add(client.sendAsync(request, HttpResponse.BodyHandlers.ofByteArray())
-                .thenApply(r -> r.statusCode() == 200 ?
-                    (Map<String, Object>)Codecs.parseJsonAs(r.body(), Map.class) : Map.<String, Object>of())
-                .exceptionally(ex -> Map.of()));
-        }
-        for (final CompletableFuture<Map<String, Object>> future : remote)
-        {
-            final Map<String, Object> other = future.join();
-            final List<Map<String, Object>> theirs = (List<Map<String, Object>>)other.get("partitions");
-            if (theirs == null)
-            {
-                continue;
-            }
-            for (final Map<String, Object> candidate : theirs)
-            {
-                final int p = ((Number)candidate.get("partition")).intValue();
-                final Map<String, Object> mine = partitions.get(p);
-                final boolean theyLead = "LEADER".equals(candidate.get("role"));
-                final boolean iAmBlind = !Boolean.TRUE.equals(mine.get("hostedHere")) &&
-                    Boolean.TRUE.equals(candidate.get("hostedHere"));
-                if (!"LEADER".equals(mine.get("role")) && (theyLead || iAmBlind))
+                if (m.nodeId().equals(nodeId()))
                 {
-                    final Map<String, Object> merged = new LinkedHashMap<>(candidate);
-                    merged.put("reportedBy", other.get("node"));
-                    merged.put("hostedHere", mine.get("hostedHere"));
-                    partitions.set(p, merged);
+                    continue;
+                }
+                final HttpRequest request = HttpRequest.newBuilder(
+                        URI.create("http://" + m.httpEndpoint() + "/cluster?scope=local"))
+                    .timeout(Duration.ofSeconds(2)).GET().build();
+                remote.add(client.sendAsync(request, HttpResponse.BodyHandlers.ofByteArray())
+                    .thenApply(r -> r.statusCode() == 200 ?
+                        (Map<String, Object>)Codecs.parseJsonAs(r.body(), Map.class) : Map.<String, Object>of())
+                    .exceptionally(ex -> Map.of()));
+            }
+            for (final CompletableFuture<Map<String, Object>> future : remote)
+            {
+                final Map<String, Object> other = future.join();
+                final List<Map<String, Object>> theirs = (List<Map<String, Object>>)other.get("groups");
+                if (theirs == null)
+                {
+                    continue;
+                }
+                for (final Map<String, Object> candidate : theirs)
+                {
+                    final String key = (String)candidate.get("key");
+                    final Map<String, Object> mine = byGroup.get(key);
+                    final boolean theyLead = "LEADER".equals(candidate.get("role"));
+                    if (mine == null || (!"LEADER".equals(mine.get("role")) && theyLead))
+                    {
+                        final Map<String, Object> merged = new LinkedHashMap<>(candidate);
+                        merged.put("reportedBy", other.get("node"));
+                        merged.put("hostedHere", mine != null && Boolean.TRUE.equals(mine.get("hostedHere")));
+                        byGroup.put(key, merged);
+                    }
                 }
             }
         }
+        view.put("groups", new ArrayList<>(byGroup.values()));
         return view;
+    }
+
+    private java.util.Set<Long> knownGroups()
+    {
+        final java.util.Set<Long> known = new java.util.TreeSet<>(groups.hostedGroups());
+        for (final NodeMetadata m : membership.members())
+        {
+            for (final GroupClaim claim : m.leads())
+            {
+                known.add(claim.group());
+            }
+            for (final long g : m.hostedGroups())
+            {
+                known.add(g);
+            }
+        }
+        return known;
     }
 
     private Map<String, Object> localClusterView()
@@ -451,107 +576,280 @@ public final class RookeryNode implements AutoCloseable
             member.put("http", m.httpEndpoint());
             member.put("aeron", m.aeronEndpoint());
             member.put("raft", m.raftEndpoint());
-            int led = 0;
-            for (int p = 0; p < ctx.partitionCount(); p++)
-            {
-                led += m.leaderTerm(p) != NodeMetadata.NOT_LEADER ? 1 : 0;
-            }
-            member.put("leads", led);
+            member.put("leads", m.ledPartitions());
+            member.put("leadsGroups", m.leads().stream().map(c -> c.name().isEmpty() ?
+                GroupKeys.hex(c.group()) : "g-" + c.name()).toList());
+            member.put("hostsGroups", m.hostedGroups().length);
+            member.put("movesInProgress", m.movesInProgress());
             members.add(member);
         }
         members.sort((a, b) -> ((String)a.get("nodeId")).compareTo((String)b.get("nodeId")));
         view.put("members", members);
+
+        final Map<String, Map<String, Object>> byGroup = new TreeMap<>();
+        for (final long g : knownGroups())
+        {
+            byGroup.put(GroupKeys.hex(g), groupView(g));
+        }
+        view.put("groupsByKey", byGroup);
+        view.put("groups", new ArrayList<>(byGroup.values()));
+
         final List<Map<String, Object>> partitions = new ArrayList<>();
+        final List<Map<String, Object>> moves = new ArrayList<>();
         for (int p = 0; p < ctx.partitionCount(); p++)
         {
-            final PartitionStatus status = groups.status(p);
+            final RoutingTable.Owner owner = runtime.routing().owner(p);
             final RoutingTable.Leader leader = runtime.routing().leader(p);
             final Map<String, Object> partition = new LinkedHashMap<>();
             partition.put("partition", p);
-            partition.put("leader", status.hosted() && status.leaderNodeId() != null ? status.leaderNodeId() :
-                leader.nodeId());
-            partition.put("term", status.hosted() ? status.term() : leader.term());
-            partition.put("hostedHere", status.hosted());
-            partition.put("role", status.role());
-            partition.put("commitIndex", status.commitIndex());
-            partition.put("appliedIndex", status.appliedIndex());
-            final PartitionGroups.FollowerSilence follower = groups.followerSilence(p);
-            if (follower != null)
-            {
-                // A follower's last contact with a leader: far above the election timeout is a stalled replica.
-                partition.put("leaderSilenceMs", follower.silence().toMillis());
-                partition.put("appendsInProgress", follower.outstandingAppends());
-            }
-            final List<Map<String, Object>> replicas = new ArrayList<>();
-            for (final PartitionStatus.Replica replica : status.replicas())
-            {
-                final Map<String, Object> r = new LinkedHashMap<>();
-                r.put("nodeId", replica.nodeId());
-                r.put("address", replica.address());
-                r.put("matchIndex", replica.matchIndex());
-                r.put("lag", replica.lag());
-                replicas.add(r);
-            }
-            partition.put("replicas", replicas);
+            partition.put("group", owner == null ? null : runtime.groupLabel(owner.group()));
+            partition.put("epoch", owner == null ? -1 : owner.epoch());
+            partition.put("leader", leader.nodeId());
+            partition.put("term", owner == null ? -1 : runtime.routing().groupLeader(owner.group()).term());
+            partition.put("servedHere", runtime.servingTerm(p) >= 0);
             partitions.add(partition);
         }
+        for (final long g : groups.hostedGroups())
+        {
+            if (groups.readyLeaderTerm(g) < 0)
+            {
+                continue;
+            }
+            for (final Map.Entry<Integer, Ownership> entry : groups.ownership(g).entrySet())
+            {
+                if (entry.getValue().state() == Ownership.State.SEALED)
+                {
+                    final Map<String, Object> move = new LinkedHashMap<>();
+                    move.put("partition", entry.getKey());
+                    move.put("from", groups.label(g));
+                    move.put("to", runtime.groupLabel(entry.getValue().peerGroup()));
+                    move.put("epoch", entry.getValue().epoch());
+                    moves.add(move);
+                }
+            }
+        }
         view.put("partitions", partitions);
+        view.put("moves", moves);
         return view;
     }
 
+    private Map<String, Object> groupView(final long g)
+    {
+        final Map<String, Object> group = new LinkedHashMap<>();
+        group.put("key", GroupKeys.hex(g));
+        group.put("name", runtime.groupLabel(g));
+        final GroupStatus status = groups.status(g);
+        final RoutingTable.Leader believed = runtime.routing().groupLeader(g);
+        group.put("leader", status.hosted() && status.leaderNodeId() != null ? status.leaderNodeId() :
+            believed.nodeId());
+        group.put("term", status.hosted() ? status.term() : believed.term());
+        group.put("hostedHere", status.hosted());
+        group.put("role", status.role());
+        group.put("commitIndex", status.commitIndex());
+        group.put("appliedIndex", status.appliedIndex());
+        group.put("retired", groups.retired(g));
+        final RaftGroups.FollowerSilence follower = groups.followerSilence(g);
+        if (follower != null)
+        {
+            // A follower's last contact with a leader: far above the election timeout is a stalled replica.
+            group.put("leaderSilenceMs", follower.silence().toMillis());
+            group.put("appendsInProgress", follower.outstandingAppends());
+        }
+        final List<Map<String, Object>> replicas = new ArrayList<>();
+        for (final GroupStatus.Replica replica : status.replicas())
+        {
+            final Map<String, Object> r = new LinkedHashMap<>();
+            r.put("nodeId", replica.nodeId());
+            r.put("address", replica.address());
+            r.put("matchIndex", replica.matchIndex());
+            r.put("lag", replica.lag());
+            r.put("lastContactMs", replica.lastContactMs());
+            replicas.add(r);
+        }
+        group.put("replicas", replicas);
+        final List<Integer> owned = new ArrayList<>();
+        int sealed = 0;
+        int adopting = 0;
+        for (final Map.Entry<Integer, Ownership> entry : groups.ownership(g).entrySet())
+        {
+            switch (entry.getValue().state())
+            {
+                case OWNED -> owned.add(entry.getKey());
+                case SEALED -> sealed++;
+                case ADOPTING -> adopting++;
+                default ->
+                {
+                }
+            }
+        }
+        if (!status.hosted())
+        {
+            for (final NodeMetadata m : membership.members())
+            {
+                final GroupClaim claim = m.claimOf(g);
+                if (claim != null)
+                {
+                    for (final int p : claim.partitions())
+                    {
+                        owned.add(p);
+                    }
+                }
+            }
+        }
+        group.put("partitionCount", owned.size());
+        group.put("partitions", owned);
+        group.put("handingOver", sealed);
+        group.put("adopting", adopting);
+        return group;
+    }
+
     /**
-     * @return readiness: joined gossip, and every partition this node hosts has a leader.
+     * @return readiness: running, and every partition and every hosted group has a known leader.
      */
     public Map<String, Object> readiness()
     {
         final Map<String, Object> readiness = new LinkedHashMap<>();
         final List<Integer> leaderless = new ArrayList<>();
-        for (final int p : groups.hostedPartitions())
+        for (int p = 0; p < ctx.partitionCount(); p++)
         {
             if (runtime.routing().leader(p).nodeId() == null)
             {
                 leaderless.add(p);
             }
         }
+        final List<String> groupsWithoutLeader = new ArrayList<>();
+        for (final long g : groups.hostedGroups())
+        {
+            if (groups.leaderOf(g) == null)
+            {
+                groupsWithoutLeader.add(groups.label(g));
+            }
+        }
         final boolean running = state == State.RUNNING;
-        readiness.put("ready", running && leaderless.isEmpty());
+        readiness.put("ready", running && leaderless.isEmpty() && groupsWithoutLeader.isEmpty());
         readiness.put("node", nodeId());
         readiness.put("state", state.name());
         readiness.put("members", membership.members().size());
-        readiness.put("hostedPartitions", groups.hostedPartitions().size());
-        readiness.put("partitionsWithoutLeader", leaderless);
+        readiness.put("hostedGroups", groups.hostedGroups().size());
+        readiness.put("servedPartitions", runtime.servedPartitions());
+        readiness.put("groupsWithoutLeader", groupsWithoutLeader);
+        readiness.put("partitionsWithoutLeader", leaderless.size() > 32 ?
+            leaderless.subList(0, 32) + " and " + (leaderless.size() - 32) + " more" : leaderless);
         return readiness;
     }
 
     /**
      * Starts draining: the node announces DRAINING, hands every leadership to other members, and
-     * the leaders of its groups move its replicas to other nodes. Requests keep being served
-     * throughout. Idempotent.
+     * the leaders of its groups move its replicas to other nodes where there are any to take them.
+     * Requests keep being served throughout. Idempotent.
      */
     public void drain()
     {
+        drain(true);
+    }
+
+    /**
+     * Starts draining unless the node's departure would cost a group its majority: a group whose
+     * other live replicas are too few for a quorum, with no node to move this replica to. Such a
+     * drain could never finish without taking the group down, so it is refused unless forced.
+     *
+     * @param force drain even so.
+     * @return null when draining, else why the drain was refused.
+     */
+    @SuppressWarnings("unchecked")
+    public String drain(final boolean force)
+    {
+        if (!force && membership.local().state() != NodeState.DRAINING)
+        {
+            final List<String> losing = (List<String>)drainStatus().get("wouldLoseMajority");
+            if (!losing.isEmpty())
+            {
+                return "draining " + nodeId() + " would leave groups " + losing + " without a majority of live " +
+                    "replicas, and no other node can take its replicas; bring the missing members back first, or " +
+                    "force the drain";
+            }
+        }
+        startDrain();
+        return null;
+    }
+
+    private void startDrain()
+    {
         if (membership.local().state() != NodeState.DRAINING)
         {
-            LOG.info("drain started node={} hosted={} led={}", nodeId(), groups.hostedPartitions().size(),
-                ledPartitions());
+            LOG.info("drain started node={} hosted={} served={}", nodeId(), groups.hostedGroups().size(),
+                runtime.servedPartitions());
             membership.updateLocal(m -> m.withState(NodeState.DRAINING));
         }
     }
 
     /**
-     * @return progress of a drain: state, replicas still hosted, leaderships still held, and
-     * whether the node may now be stopped without lowering any group's replication.
+     * @return progress of a drain: state, replicas still hosted, leaderships still held, and whether
+     * the node may now be stopped: it leads nothing, and each group it still holds a replica of keeps
+     * a majority of its members without it (those groups run under-replicated until it returns).
      */
     public Map<String, Object> drainStatus()
     {
         final Map<String, Object> status = new LinkedHashMap<>();
-        final int hosted = groups.hostedPartitions().size();
-        final int led = ledPartitions();
+        final int hosted = groups.hostedGroups().size();
+        int led = 0;
+        final List<String> underReplicated = new ArrayList<>();
+        final List<String> wouldLoseMajority = new ArrayList<>();
+        final List<String> replicasStillMoving = new ArrayList<>();
+        final java.util.Set<String> live = new java.util.HashSet<>();
+        final java.util.Set<String> eligible = new java.util.HashSet<>();
+        for (final NodeMetadata m : membership.members())
+        {
+            if (m.state() != NodeState.LEAVING)
+            {
+                live.add(m.nodeId());
+            }
+            if (m.state() == NodeState.ACTIVE || m.state() == NodeState.JOINING)
+            {
+                eligible.add(m.nodeId());
+            }
+        }
+        for (final long g : groups.hostedGroups())
+        {
+            if (groups.leaderOf(g) != null && groups.leaderOf(g).equals(nodeId()))
+            {
+                led++;
+            }
+            final Reconfiguration.Configuration conf = groups.reconfiguration().configuration(g).orElse(null);
+            if (conf == null)
+            {
+                continue;
+            }
+            int othersUp = 0;
+            for (final String member : conf.peers().keySet())
+            {
+                othersUp += !member.equals(nodeId()) && live.contains(member) ? 1 : 0;
+            }
+            if (eligible.stream().anyMatch(id -> !conf.peers().containsKey(id)))
+            {
+                // Another node can take this replica: the group's leader moves it there.
+                replicasStillMoving.add(groups.label(g));
+            }
+            else if (othersUp < conf.peers().size() / 2 + 1)
+            {
+                wouldLoseMajority.add(groups.label(g));
+            }
+            else
+            {
+                underReplicated.add(groups.label(g));
+            }
+        }
+        final boolean draining = membership.local().state() == NodeState.DRAINING;
         status.put("node", nodeId());
         status.put("state", membership.local().state().name());
-        status.put("hostedPartitions", hosted);
-        status.put("ledPartitions", led);
-        status.put("drained", membership.local().state() == NodeState.DRAINING && hosted == 0 && led == 0);
+        status.put("hostedGroups", hosted);
+        status.put("ledGroups", led);
+        status.put("servedPartitions", runtime.servedPartitions());
+        status.put("underReplicatedWhenStopped", underReplicated);
+        status.put("wouldLoseMajority", wouldLoseMajority);
+        status.put("replicasMoving", replicasStillMoving);
+        status.put("drained", draining && led == 0 && runtime.servedPartitions() == 0 && wouldLoseMajority.isEmpty() &&
+            replicasStillMoving.isEmpty());
         return status;
     }
 
@@ -561,6 +859,19 @@ public final class RookeryNode implements AutoCloseable
      */
     public void requestShutdown()
     {
+        requestShutdown(false);
+    }
+
+    /**
+     * Closes the node on another thread and runs the context's stop callback; with {@code restart}
+     * the node asks to be started again by whatever supervises it (the command line then exits
+     * with {@link #EXIT_RESTART}, which `rookery local`, the systemd unit and Kubernetes restart).
+     *
+     * @param restart whether the node is stopping to be started again.
+     */
+    public void requestShutdown(final boolean restart)
+    {
+        restartRequested = restartRequested || restart;
         final Thread stopper = new Thread(() ->
         {
             close();
@@ -570,14 +881,10 @@ public final class RookeryNode implements AutoCloseable
         stopper.start();
     }
 
-    private int ledPartitions()
+    /** @return whether the node was stopped to be started again ({@link #requestShutdown(boolean)}). */
+    public boolean restartRequested()
     {
-        int led = 0;
-        for (int p = 0; p < ctx.partitionCount(); p++)
-        {
-            led += runtime.ledTerm(p) >= 0 ? 1 : 0;
-        }
-        return led;
+        return restartRequested;
     }
 
     /** @return replica set changes this node committed as a group leader. */
@@ -626,7 +933,7 @@ public final class RookeryNode implements AutoCloseable
         }
         state = State.CLOSING;
         LOG.info("node killed node={}", nodeId());
-        CloseHelper.quietCloseAll(placement, http, membership::kill, runtime, groups, transport);
+        CloseHelper.quietCloseAll(placement, http::kill, membership::kill, runtime, groups, transport);
         scheduler.shutdownNow();
         store.close();
         state = State.CLOSED;
@@ -658,10 +965,13 @@ public final class RookeryNode implements AutoCloseable
             tc::reconnects);
         metrics.gauge("rookery_gossip_members", "Live members in this node's view", () -> membership.members().size());
         metrics.counter("rookery_gossip_failures_total", "Members declared dead", membership::failures);
-        metrics.gauge("rookery_partitions_hosted", "Partition replicas on this node",
-            () -> groups.hostedPartitions().size());
-        metrics.gauge("rookery_partitions_led", "Partitions this node leads and serves", this::ledPartitions);
-        metrics.gauge("rookery_moves_in_progress", "Groups this node leads that are mid-move",
+        metrics.gauge("rookery_groups_hosted", "Raft group replicas on this node",
+            () -> groups.hostedGroups().size());
+        metrics.gauge("rookery_groups_led", "Raft groups this node leads and serves",
+            () -> runtime.claims().size());
+        metrics.gauge("rookery_partitions_led", "Partitions this node serves, over the groups it leads",
+            runtime::servedPartitions);
+        metrics.gauge("rookery_moves_in_progress", "Replica and partition moves this node drives now",
             () -> placement.movesInProgress());
         metrics.gauge("rookery_store_size_bytes", "Approximate size of the node's RocksDB",
             store::approximateSizeBytes);
@@ -675,17 +985,34 @@ public final class RookeryNode implements AutoCloseable
             out -> transport.peerStats().forEach((key, stats) -> out.accept(peerName(key), stats.backPressured())));
         metrics.counters("rookery_transport_peer_dropped_total", "Frames for each peer dropped", "peer",
             out -> transport.peerStats().forEach((key, stats) -> out.accept(peerName(key), stats.dropped())));
-        metrics.counters("rookery_snapshots_taken_total", "Snapshots written, per hosted partition", "partition",
-            out -> forEachHosted((p, stats) -> out.accept(Integer.toString(p), stats.snapshotsTaken())));
+        metrics.gauges("rookery_group_partitions", "Partitions each group led here serves", "group",
+            out -> runtime.groupRuntimes().forEach((g, r) ->
+            {
+                if (r.claim() != null)
+                {
+                    out.accept(groups.label(g), r.servingCount());
+                }
+            }));
+        metrics.gauges("rookery_group_active_agents", "Agents in memory, per group led here", "group",
+            out -> runtime.groupRuntimes().forEach((g, r) ->
+            {
+                if (r.claim() != null)
+                {
+                    out.accept(groups.label(g), r.activeAgents());
+                }
+            }));
+        metrics.counters("rookery_snapshots_taken_total", "Snapshots written, per hosted group", "group",
+            out -> forEachHosted((g, stats) -> out.accept(groups.label(g), stats.snapshotsTaken())));
         metrics.counters("rookery_snapshots_installed_total",
-            "Snapshots received from a leader, per hosted partition", "partition",
-            out -> forEachHosted((p, stats) -> out.accept(Integer.toString(p), stats.snapshotsInstalled())));
-        metrics.gauges("rookery_snapshot_last_bytes", "Size of the last snapshot written, per hosted partition",
-            "partition",
-            out -> forEachHosted((p, stats) -> out.accept(Integer.toString(p), stats.lastSnapshotBytes())));
-        metrics.gauges("rookery_snapshot_last_seconds", "Time the last snapshot took, per hosted partition",
-            "partition",
-            out -> forEachHosted((p, stats) -> out.accept(Integer.toString(p), stats.lastSnapshotNanos() / 1e9)));
+            "Snapshots received from a leader and installed, per hosted group", "group",
+            out -> forEachHosted((g, stats) -> out.accept(groups.label(g), stats.snapshotsInstalled())));
+        metrics.counters("rookery_dropped_writes_total",
+            "Writes dropped at apply for a partition the group did not own (non-zero is a bug)", "group",
+            out -> forEachHosted((g, stats) -> out.accept(groups.label(g), stats.droppedWrites())));
+        metrics.gauges("rookery_snapshot_last_bytes", "Size of the last snapshot written, per hosted group",
+            "group", out -> forEachHosted((g, stats) -> out.accept(groups.label(g), stats.lastSnapshotBytes())));
+        metrics.gauges("rookery_snapshot_last_seconds", "Time the last snapshot took, per hosted group",
+            "group", out -> forEachHosted((g, stats) -> out.accept(groups.label(g), stats.lastSnapshotNanos() / 1e9)));
     }
 
     private String peerName(final long nodeKey)
@@ -694,14 +1021,14 @@ public final class RookeryNode implements AutoCloseable
         return id == null ? Long.toHexString(nodeKey) : id;
     }
 
-    private void forEachHosted(final java.util.function.BiConsumer<Integer, PartitionGroups.StateMachineStats> visit)
+    private void forEachHosted(final java.util.function.BiConsumer<Long, GroupStats> visit)
     {
-        for (final int p : groups.hostedPartitions())
+        for (final long g : groups.hostedGroups())
         {
-            final PartitionGroups.StateMachineStats stats = groups.stateMachineStats(p);
+            final GroupStats stats = groups.stats(g);
             if (stats != null)
             {
-                visit.accept(p, stats);
+                visit.accept(g, stats);
             }
         }
     }
@@ -775,6 +1102,7 @@ public final class RookeryNode implements AutoCloseable
                     node.partitionCount());
                 return;
             }
+            runtime.rememberNode(node.nodeId());
             runtime.routing().nodeUp(node);
             transport.addPeer(NodeKeys.of(node.nodeId()), node.aeronEndpoint());
         }
@@ -787,6 +1115,12 @@ public final class RookeryNode implements AutoCloseable
         public void onLeft(final NodeMetadata node, final boolean graceful)
         {
             runtime.routing().nodeDown(node);
+            final int waiting = runtime.router().peerGone(node.nodeId());
+            if (waiting > 0)
+            {
+                LOG.info("member {} is gone with {} requests waiting on it: routed again or answered", node.nodeId(),
+                    waiting);
+            }
             transport.removePeer(NodeKeys.of(node.nodeId()));
         }
     }
@@ -801,10 +1135,12 @@ public final class RookeryNode implements AutoCloseable
         public static final int LOOPBACK_MTU = 8192;
         /** Aeron MTU chosen otherwise: fits a 1500-byte Ethernet path with room for IP and UDP headers. */
         public static final int NETWORK_MTU = 1408;
+        /** Partitions of a cluster unless set: enough that the partition count never limits its size. */
+        public static final int DEFAULT_PARTITIONS = 256;
 
         private String nodeId;
         private String clusterId = "rookery";
-        private int partitionCount = 16;
+        private int partitionCount = DEFAULT_PARTITIONS;
         private int replicationFactor = 3;
         private String host = "127.0.0.1";
         private int gossipPort;
@@ -822,8 +1158,8 @@ public final class RookeryNode implements AutoCloseable
         private int httpThreads = 4;
         private Path pluginsDir;
         private final List<AgentType<?, ?>> agentTypes = new ArrayList<>();
-        private Duration electionTimeoutMin = Duration.ofMillis(1000);
-        private Duration electionTimeoutMax = Duration.ofMillis(2000);
+        private Duration electionTimeoutMin = Duration.ofMillis(500);
+        private Duration electionTimeoutMax = Duration.ofMillis(1000);
         private long snapshotThreshold = 20_000;
         private int raftPurgeGap = 1024;
         private Duration gossipPingInterval = Duration.ofMillis(400);
@@ -832,7 +1168,7 @@ public final class RookeryNode implements AutoCloseable
         private int maxStateBytes = 1024 * 1024;
         private int maxBatchTurns = 4096;
         private int maxBatchBytes = 1024 * 1024;
-        private int maxParkedPerPartition = 10_000;
+        private int maxParkedPerGroup = 50_000;
         private int loopQueueCapacity = 65_536;
         private Duration requestTimeout = Duration.ofSeconds(10);
         private Duration passivateAfter = Duration.ofMinutes(5);
@@ -844,6 +1180,10 @@ public final class RookeryNode implements AutoCloseable
         private int maxConcurrentMoves = 2;
         private Duration stalledFollowerTimeout = Duration.ofSeconds(30);
         private boolean balanceLeaders = true;
+        private boolean balancePartitions = true;
+        private int maxHandoffsPerGroup = 4;
+        private int handoffChunkBytes = 256 * 1024;
+        private Duration partitionSettle = Duration.ofSeconds(5);
         private Runnable onStopped = () -> { };
 
         /**
@@ -913,6 +1253,15 @@ public final class RookeryNode implements AutoCloseable
                     "five maximum election timeouts (" + electionTimeoutMax.multipliedBy(5) + "): " +
                     stalledFollowerTimeout);
             }
+            if (handoffChunkBytes < 1024 || handoffChunkBytes > maxPayloadBytes)
+            {
+                throw new IllegalArgumentException("node.handoffChunkBytes must be in [1 KiB, node.maxPayloadBytes]: " +
+                    handoffChunkBytes);
+            }
+            if (maxHandoffsPerGroup < 1)
+            {
+                throw new IllegalArgumentException("node.maxHandoffsPerGroup must be >= 1: " + maxHandoffsPerGroup);
+            }
             if (maxBatchBytes < 64 * 1024 || maxBatchTurns < 1)
             {
                 throw new IllegalArgumentException("node.maxBatchBytes must be >= 64 KiB and node.maxBatchTurns >= 1");
@@ -959,9 +1308,9 @@ public final class RookeryNode implements AutoCloseable
         AgentRuntime.Limits limits()
         {
             return new AgentRuntime.Limits(maxPayloadBytes, maxStateBytes, maxBatchTurns, maxBatchBytes,
-                maxParkedPerPartition, loopQueueCapacity, requestTimeout, passivateAfter,
+                maxParkedPerGroup, loopQueueCapacity, requestTimeout, passivateAfter,
                 idleProfile == IdleProfile.LOW_LATENCY ? 10_000 : 100, resendAfter, maxOutboxMessages,
-                idempotencyRetention);
+                idempotencyRetention, maxHandoffsPerGroup, handoffChunkBytes);
         }
 
         /**
@@ -1460,12 +1809,12 @@ public final class RookeryNode implements AutoCloseable
         }
 
         /**
-         * @param max messages that may wait on one busy partition (default 10000).
+         * @param max messages that may wait on one busy group (default 50000).
          * @return this.
          */
-        public Context maxParkedPerPartition(final int max)
+        public Context maxParkedPerGroup(final int max)
         {
-            this.maxParkedPerPartition = max;
+            this.maxParkedPerGroup = max;
             return this;
         }
 
@@ -1600,6 +1949,72 @@ public final class RookeryNode implements AutoCloseable
         public Context balanceLeaders(final boolean balance)
         {
             this.balanceLeaders = balance;
+            return this;
+        }
+
+        /** @return whether partitions are moved toward an even spread over the groups. */
+        public boolean balancePartitions()
+        {
+            return balancePartitions;
+        }
+
+        /**
+         * @param balance whether group leaders move partitions toward an even spread over the groups of
+         *                the cluster's nodes (default true; tests that need partitions to stay put turn it off).
+         * @return this.
+         */
+        public Context balancePartitions(final boolean balance)
+        {
+            this.balancePartitions = balance;
+            return this;
+        }
+
+        /** @return partitions a group's leader hands over at once. */
+        public int maxHandoffsPerGroup()
+        {
+            return maxHandoffsPerGroup;
+        }
+
+        /**
+         * @param handoffs partitions a group's leader hands over at once (default 4).
+         * @return this.
+         */
+        public Context maxHandoffsPerGroup(final int handoffs)
+        {
+            this.maxHandoffsPerGroup = handoffs;
+            return this;
+        }
+
+        /** @return size a handoff chunk stays under. */
+        public int handoffChunkBytes()
+        {
+            return handoffChunkBytes;
+        }
+
+        /**
+         * @param bytes size a handoff chunk stays under: one log entry of the target group and one
+         *              transport frame each (default 256 KiB).
+         * @return this.
+         */
+        public Context handoffChunkBytes(final int bytes)
+        {
+            this.handoffChunkBytes = bytes;
+            return this;
+        }
+
+        /** @return how long the set of groups must hold still before partitions move. */
+        public Duration partitionSettle()
+        {
+            return partitionSettle;
+        }
+
+        /**
+         * @param settle how long the set of groups must hold still before partitions move (default 5 s).
+         * @return this.
+         */
+        public Context partitionSettle(final Duration settle)
+        {
+            this.partitionSettle = settle;
             return this;
         }
 

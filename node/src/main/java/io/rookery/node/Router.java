@@ -30,6 +30,8 @@ import io.rookery.transport.codecs.MessageHeaderDecoder;
 import io.rookery.transport.codecs.MessageAckDecoder;
 import io.rookery.transport.codecs.MessageAckEncoder;
 import io.rookery.transport.codecs.MessageHeaderEncoder;
+import io.rookery.transport.codecs.PartitionHandoffDecoder;
+import io.rookery.transport.codecs.PartitionHandoffEncoder;
 import io.rookery.transport.codecs.RequestKind;
 import io.rookery.transport.codecs.Status;
 import org.agrona.DirectBuffer;
@@ -52,6 +54,7 @@ final class Router implements FrameHandler
 {
     private static final Logger LOG = LoggerFactory.getLogger(Router.class);
     private static final int MAX_ATTEMPTS = 8;
+    private static final long DEADLINE_GRACE_MS = 250;
     private static final byte[] EMPTY = new byte[0];
 
     private final AgentRuntime runtime;
@@ -65,6 +68,8 @@ final class Router implements FrameHandler
     private final AgentMessageDecoder messageDecoder = new AgentMessageDecoder();
     private final MessageAckDecoder ackDecoder = new MessageAckDecoder();
     private final EphemeralMessageDecoder ephemeralDecoder = new EphemeralMessageDecoder();
+    private final PartitionHandoffDecoder handoffDecoder = new PartitionHandoffDecoder();
+    private final Map<Long, CompletableFuture<Response>> handoffs = new ConcurrentHashMap<>();
     private final UnsafeBuffer typeView = new UnsafeBuffer(0, 0);
     /** Inbound frame counters per peer node and {@link Inbound} kind; the transport thread's own. */
     private final Long2ObjectHashMap<CounterDataPoint[]> inboundByPeer = new Long2ObjectHashMap<>();
@@ -84,6 +89,7 @@ final class Router implements FrameHandler
         final AgentMessageEncoder message = new AgentMessageEncoder();
         final MessageAckEncoder ack = new MessageAckEncoder();
         final EphemeralMessageEncoder ephemeral = new EphemeralMessageEncoder();
+        final PartitionHandoffEncoder handoff = new PartitionHandoffEncoder();
         final UnsafeBuffer type = new UnsafeBuffer(new byte[4 * AgentId.MAX_LENGTH]);
         final UnsafeBuffer key = new UnsafeBuffer(new byte[4 * AgentId.MAX_LENGTH]);
     }
@@ -157,6 +163,11 @@ final class Router implements FrameHandler
         final int partition = Partitioner.partition(target, runtime.partitionCount());
         final long deadlineMs = System.currentTimeMillis() + timeout.toMillis();
         final Call call = new Call(target, partition, payload, kind, sender, deadlineMs, idempotencyKey);
+        // Whatever becomes of it, a call answers by its deadline: a turn held by a leader that never
+        // serves again, or a read Ratis never finishes, ends as a timeout, not as a caller waiting forever.
+        call.future.completeOnTimeout(Response.error(Status.TIMEOUT, "no answer for " + target +
+            " within the request timeout; the outcome is unknown"), timeout.toMillis() + DEADLINE_GRACE_MS,
+            TimeUnit.MILLISECONDS);
         attempt(call);
         return call.future;
     }
@@ -181,6 +192,9 @@ final class Router implements FrameHandler
         {
             final Call call =
                 new Call(new AgentId(type, "*"), p, payload, RequestKind.BROADCAST, null, deadlineMs, key);
+            call.future.completeOnTimeout(Response.error(Status.TIMEOUT, "partition " + p +
+                " did not confirm the broadcast within the request timeout"), timeout.toMillis() + DEADLINE_GRACE_MS,
+                TimeUnit.MILLISECONDS);
             attempt(call);
             parts.add(call.future);
         }
@@ -339,12 +353,7 @@ final class Router implements FrameHandler
         }
         if (response.leaderHint() != null && !response.leaderHint().equals(call.lastTried))
         {
-            runtime.routing().observe(call.partition, response.leaderHint(), response.leaderTerm());
-            // The table may hold no leader at all here (a stale hint it refused): no leader is not the hint.
-            if (!response.leaderHint().equals(runtime.routing().leader(call.partition).nodeId()))
-            {
-                runtime.routing().forget(call.partition, call.lastTried);
-            }
+            runtime.routing().observeHint(call.partition, response.leaderHint());
             attempt(call);
         }
         else
@@ -376,6 +385,8 @@ final class Router implements FrameHandler
                 onAck(ackDecoder.wrap(buffer, bodyOffset, blockLength, version));
             case EphemeralMessageDecoder.TEMPLATE_ID ->
                 onEphemeral(ephemeralDecoder.wrap(buffer, bodyOffset, blockLength, version));
+            case PartitionHandoffDecoder.TEMPLATE_ID ->
+                onHandoff(handoffDecoder.wrap(buffer, bodyOffset, blockLength, version));
             default -> runtime.metrics().rejected.labelValues("unhandled_frame").inc();
         }
     }
@@ -497,7 +508,7 @@ final class Router implements FrameHandler
      * Sends a committed outbox message to the leader of its target partition (or straight into
      * the local loop when that is this node). Without a known leader it waits for the resend.
      */
-    void sendAgentMessage(final int sourcePartition, final long sourceTerm, final OutboxMessage message)
+    void sendAgentMessage(final int sourcePartition, final long sourceFence, final OutboxMessage message)
     {
         final String leader = runtime.routing().leader(message.targetPartition).nodeId();
         if (leader == null)
@@ -507,7 +518,7 @@ final class Router implements FrameHandler
         if (leader.equals(runtime.nodeId()))
         {
             runtime.deliverAgentMessage(Envelope.fromOutbox(message.target, message.targetPartition, message.payload,
-                message.sender, message.expectsReply, sourcePartition, message.sequence, sourceTerm));
+                message.sender, message.expectsReply, sourcePartition, message.sequence, sourceFence));
             return;
         }
         final AeronTransport transport = this.transport;
@@ -521,7 +532,7 @@ final class Router implements FrameHandler
             .sourcePartition(sourcePartition)
             .targetPartition(message.targetPartition)
             .sequence(message.sequence)
-            .sourceTerm(sourceTerm)
+            .sourceTerm(sourceFence)
             .expectsReply((short)(message.expectsReply ? 1 : 0))
             .targetType(message.target.type())
             .targetKey(message.target.key())
@@ -534,7 +545,7 @@ final class Router implements FrameHandler
     /**
      * Tells the leader of a source partition that its messages up to {@code sequence} were consumed.
      */
-    void sendAck(final int sourcePartition, final int targetPartition, final long targetTerm, final long sequence)
+    void sendAck(final int sourcePartition, final int targetPartition, final long targetFence, final long sequence)
     {
         final String leader = runtime.routing().leader(sourcePartition).nodeId();
         if (leader == null || sequence <= 0)
@@ -557,7 +568,7 @@ final class Router implements FrameHandler
             .sourcePartition(sourcePartition)
             .targetPartition(targetPartition)
             .sequence(sequence)
-            .targetTerm(targetTerm)
+            .targetTerm(targetFence)
             .status(Status.OK)
             .leaderHint(NodeKeys.NONE);
         transport.send(NodeKeys.of(leader), e.buffer, 0, MessageHeaderEncoder.ENCODED_LENGTH + encoder.encodedLength());
@@ -661,6 +672,14 @@ final class Router implements FrameHandler
         final byte[] payload = new byte[decoder.payloadLength()];
         decoder.getPayload(payload, 0, payload.length);
         countInbound(senderNode, Inbound.RESPONSE);
+        final CompletableFuture<Response> handoff = handoffs.remove(correlationId);
+        if (handoff != null)
+        {
+            final String from = leaderHintKey == NodeKeys.NONE ? null : runtime.routing().nodeIdOf(leaderHintKey);
+            handoff.complete(new Response(status == Status.NULL_VAL ? Status.INTERNAL_ERROR : status, payload, from,
+                leaderTerm));
+            return;
+        }
         final Call call = calls.remove(correlationId);
         if (call == null)
         {
@@ -702,8 +721,154 @@ final class Router implements FrameHandler
         transport.send(nodeKey, e.buffer, 0, length);
     }
 
+    /**
+     * Sends one handoff chunk to the node leading the target group and completes with its answer,
+     * or with TIMEOUT when none comes in time.
+     *
+     * @return the answer; completes with OVERLOADED at once when the frame cannot be sent.
+     */
+    CompletableFuture<Response> sendHandoff(final String nodeId, final GroupRuntime.HandoffChunk chunk,
+        final java.time.Duration timeout)
+    {
+        final AeronTransport transport = this.transport;
+        if (transport == null || runtime.routing().node(nodeId) == null)
+        {
+            return CompletableFuture.completedFuture(Response.error(Status.UNAVAILABLE, "no route to " + nodeId));
+        }
+        final long correlationId = correlationIds.incrementAndGet();
+        final CompletableFuture<Response> answer = new CompletableFuture<>();
+        handoffs.put(correlationId, answer);
+        final Encoders e = encoders.get();
+        final PartitionHandoffEncoder encoder = e.handoff.wrapAndApplyHeader(e.buffer, 0, e.header)
+            .correlationId(correlationId)
+            .senderNode(runtime.nodeKey())
+            .partition(chunk.partition())
+            .epoch(chunk.epoch())
+            .sourceGroup(chunk.sourceGroup())
+            .targetGroup(chunk.targetGroup())
+            .chunk(chunk.chunk())
+            .last((short)(chunk.last() ? 1 : 0));
+        encoder.putData(chunk.data(), 0, chunk.data().length);
+        final int result = transport.send(NodeKeys.of(nodeId), e.buffer, 0,
+            MessageHeaderEncoder.ENCODED_LENGTH + encoder.encodedLength());
+        if (result != AeronTransport.SENT)
+        {
+            handoffs.remove(correlationId);
+            return CompletableFuture.completedFuture(Response.error(Status.OVERLOADED, "handoff frame not sent"));
+        }
+        scheduler.schedule(() ->
+        {
+            final CompletableFuture<Response> expired = handoffs.remove(correlationId);
+            if (expired != null)
+            {
+                expired.complete(Response.error(Status.TIMEOUT, "no answer from " + nodeId));
+            }
+        }, timeout.toMillis(), TimeUnit.MILLISECONDS);
+        return answer;
+    }
+
+    private void onHandoff(final PartitionHandoffDecoder decoder)
+    {
+        final long correlationId = decoder.correlationId();
+        final long senderNode = decoder.senderNode();
+        final GroupRuntime.HandoffChunk chunk;
+        final int partition = decoder.partition();
+        final long epoch = decoder.epoch();
+        final long source = decoder.sourceGroup();
+        final long target = decoder.targetGroup();
+        final int number = decoder.chunk();
+        final boolean last = decoder.last() == 1;
+        final byte[] data = new byte[decoder.dataLength()];
+        decoder.getData(data, 0, data.length);
+        countInbound(senderNode, Inbound.HANDOFF);
+        chunk = new GroupRuntime.HandoffChunk(partition, epoch, source, target, number, last, data);
+        runtime.deliverHandoffChunk(chunk, response -> sendResponse(senderNode, correlationId, response));
+    }
+
+    /**
+     * A member left or was declared dead. Requests waiting for its answer would otherwise wait out
+     * their whole deadline. Reads, and requests with an idempotency key, go again to whoever leads
+     * now (a read changes nothing; a keyed request is applied once whatever the dead node did with
+     * it); any other is answered at once as unavailable, its outcome unknown, for the caller to
+     * decide.
+     *
+     * @param nodeId the member that is gone.
+     * @return the number of requests that were waiting on it.
+     */
+    int peerGone(final String nodeId)
+    {
+        int waiting = 0;
+        for (final Map.Entry<Long, Call> entry : calls.entrySet())
+        {
+            final Call call = entry.getValue();
+            if (!nodeId.equals(call.lastTried) || !calls.remove(entry.getKey(), call))
+            {
+                continue;
+            }
+            waiting++;
+            if (safeToSendAgain(call))
+            {
+                runtime.routing().forget(call.partition, nodeId);
+                retryLater(call);
+            }
+            else
+            {
+                call.future.complete(Response.error(Status.UNAVAILABLE, "node " + nodeId +
+                    " was lost with the request in flight; its outcome is unknown (an Idempotency-Key makes a " +
+                    "retry safe)"));
+            }
+        }
+        return waiting;
+    }
+
+    /**
+     * A group has a new leader on another node (Raft elected it, or its claim arrived by gossip):
+     * requests for the group's partitions that wait on the node that led it before may wait in vain
+     * (that node may be dead, and gossip takes seconds longer to say so). Those safe to send again,
+     * reads and requests with an idempotency key, go to the new leader now; any other keeps waiting
+     * for its answer, or for {@link #peerGone}.
+     *
+     * @param group    the group.
+     * @param previous the node that led it.
+     * @return the number of requests sent again.
+     */
+    int leaderReplaced(final long group, final String previous)
+    {
+        int resent = 0;
+        for (final Map.Entry<Long, Call> entry : calls.entrySet())
+        {
+            final Call call = entry.getValue();
+            if (!previous.equals(call.lastTried) || !safeToSendAgain(call))
+            {
+                continue;
+            }
+            final RoutingTable.Owner owner = runtime.routing().owner(call.partition);
+            if (owner == null || owner.group() != group || !calls.remove(entry.getKey(), call))
+            {
+                continue;
+            }
+            resent++;
+            retryLater(call);
+        }
+        return resent;
+    }
+
+    /** Reads change nothing; a client's request with an idempotency key is applied once however often sent. */
+    private static boolean safeToSendAgain(final Call call)
+    {
+        return call.kind == RequestKind.READ || (call.idempotencyKey != null && call.sender == null);
+    }
+
     void failAll(final String why)
     {
+        for (final Long id : handoffs.keySet())
+        {
+            final CompletableFuture<Response> handoff = handoffs.remove(id);
+            if (handoff != null)
+            {
+                handoff.complete(Response.error(Status.UNAVAILABLE, why));
+            }
+        }
         for (final Long id : calls.keySet())
         {
             final Call call = calls.remove(id);
@@ -770,7 +935,8 @@ final class Router implements FrameHandler
         RESPONSE("response"),
         AGENT_MESSAGE("agent_message"),
         ACK("ack"),
-        EPHEMERAL("ephemeral");
+        EPHEMERAL("ephemeral"),
+        HANDOFF("handoff");
 
         static final Inbound[] VALUES = values();
 

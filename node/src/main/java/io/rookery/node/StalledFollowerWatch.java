@@ -2,10 +2,13 @@ package io.rookery.node;
 
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Collection;
+import java.util.HashMap;
 import java.util.List;
-import java.util.function.IntFunction;
+import java.util.Map;
+import java.util.function.LongFunction;
 
-import io.rookery.raft.PartitionGroups;
+import io.rookery.raft.RaftGroups;
 
 /**
  * Picks this node's follower replicas whose election timer has stopped: silent (no request from a
@@ -24,27 +27,27 @@ final class StalledFollowerWatch
 
     private final long timeoutMs;
     private final long intervalMs;
-    private final long[] notBeforeMs;
+    private final Map<Long, Long> notBeforeMs = new HashMap<>();
     private long lastCheckMs = Long.MIN_VALUE;
 
     /**
-     * @param timeout    silence after which a follower replica is restarted; zero picks none.
-     * @param interval   time between two checks.
-     * @param partitions partition count.
+     * @param timeout  silence after which a follower replica is restarted; zero picks none.
+     * @param interval time between two checks.
      */
-    StalledFollowerWatch(final Duration timeout, final Duration interval, final int partitions)
+    StalledFollowerWatch(final Duration timeout, final Duration interval)
     {
         this.timeoutMs = timeout.toMillis();
         this.intervalMs = interval.toMillis();
-        this.notBeforeMs = new long[partitions];
     }
 
     /**
      * @param nowMs     the caller's clock.
-     * @param followers this node's follower replica of a partition, or null for none.
+     * @param groups    the groups this node holds a replica of.
+     * @param followers this node's follower replica of a group, or null for none.
      * @return the follower replicas to be restarted now.
      */
-    List<Stalled> due(final long nowMs, final IntFunction<PartitionGroups.FollowerSilence> followers)
+    List<Stalled> due(
+        final long nowMs, final Collection<Long> groups, final LongFunction<RaftGroups.FollowerSilence> followers)
     {
         final boolean afterGap = lastCheckMs != Long.MIN_VALUE && nowMs - lastCheckMs > GAP_TICKS * intervalMs;
         lastCheckMs = nowMs;
@@ -55,23 +58,24 @@ final class StalledFollowerWatch
         }
         if (afterGap)
         {
-            for (int p = 0; p < notBeforeMs.length; p++)
+            for (final long group : groups)
             {
-                notBeforeMs[p] = Math.max(notBeforeMs[p], nowMs + GRACE_TICKS_AFTER_GAP * intervalMs);
+                notBeforeMs.merge(group, nowMs + GRACE_TICKS_AFTER_GAP * intervalMs, Math::max);
             }
             return due;
         }
-        for (int p = 0; p < notBeforeMs.length; p++)
+        notBeforeMs.keySet().retainAll(groups);
+        for (final long group : groups)
         {
-            if (nowMs < notBeforeMs[p])
+            if (nowMs < notBeforeMs.getOrDefault(group, Long.MIN_VALUE))
             {
                 continue;
             }
-            final PartitionGroups.FollowerSilence follower = followers.apply(p);
+            final RaftGroups.FollowerSilence follower = followers.apply(group);
             if (follower != null && follower.silence().toMillis() >= timeoutMs)
             {
-                notBeforeMs[p] = nowMs + timeoutMs;
-                due.add(new Stalled(p, follower));
+                notBeforeMs.put(group, nowMs + timeoutMs);
+                due.add(new Stalled(group, follower));
             }
         }
         return due;
@@ -80,10 +84,10 @@ final class StalledFollowerWatch
     /**
      * A follower replica picked for a restart.
      *
-     * @param partition its partition.
-     * @param follower  what it reported when picked.
+     * @param group    its group.
+     * @param follower what it reported when picked.
      */
-    record Stalled(int partition, PartitionGroups.FollowerSilence follower)
+    record Stalled(long group, RaftGroups.FollowerSilence follower)
     {
     }
 }

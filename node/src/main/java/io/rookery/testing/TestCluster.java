@@ -20,7 +20,7 @@ import java.util.function.BooleanSupplier;
 import java.util.function.Consumer;
 
 import io.rookery.node.RookeryNode;
-import io.rookery.raft.PartitionStatus;
+import io.rookery.raft.GroupStatus;
 
 /**
  * A cluster of real nodes inside one JVM, for integration tests: real Aeron media drivers, Ratis
@@ -166,6 +166,41 @@ public final class TestCluster implements AutoCloseable
     }
 
     /**
+     * Waits until the cluster is at rest: every partition served by exactly one running node, every
+     * running node's own group led by that node (when leadership balancing is on) and no partition
+     * handoff in progress. What a test wants before it picks "the leader of" something.
+     *
+     * @param timeout how long to wait.
+     */
+    public void awaitSettled(final Duration timeout)
+    {
+        await("every partition served once, own groups led by their home nodes, no moves", timeout, () ->
+        {
+            final RookeryNode any = running().get(0);
+            for (int p = 0; p < any.context().partitionCount(); p++)
+            {
+                if (servingLeader(p) == null)
+                {
+                    return false;
+                }
+            }
+            for (final RookeryNode node : running())
+            {
+                if (node.context().balanceLeaders() && node.groups().hosts(node.ownGroup()) &&
+                    node.groups().readyLeaderTerm(node.ownGroup()) < 0)
+                {
+                    return false;
+                }
+                if (node.membership().local().movesInProgress() > 0)
+                {
+                    return false;
+                }
+            }
+            return true;
+        });
+    }
+
+    /**
      * @param partition a partition.
      * @return the running node serving the partition as leader, or null (none, or several claim
      * it while a change settles).
@@ -243,7 +278,7 @@ public final class TestCluster implements AutoCloseable
 
     /**
      * Starts one more node that joins the running cluster through gossip (not an initial member):
-     * it receives replicas only as the groups' leaders move them to it.
+     * it creates its own group, and receives replicas and partitions as the groups' leaders move them.
      *
      * @return its index.
      */
@@ -328,19 +363,48 @@ public final class TestCluster implements AutoCloseable
             out.append("  ").append(node.nodeId()).append(": members=")
                 .append(node.membership().members().stream().map(m -> m.nodeId() + ":" + m.state()).toList())
                 .append('\n');
-            for (int p = 0; p < node.context().partitionCount(); p++)
+            for (final long g : node.groups().hostedGroups())
             {
-                final PartitionStatus status = node.groups().status(p);
-                out.append("    p").append(p).append(" role=").append(status.role())
+                final GroupStatus status = node.groups().status(g);
+                out.append("    ").append(node.groups().label(g)).append(" role=").append(status.role())
                     .append(" leader=").append(status.leaderNodeId())
                     .append(" term=").append(status.term())
-                    .append(" serving=").append(node.servingTerm(p))
-                    .append(" believed=").append(node.believedLeader(p))
                     .append(" commit=").append(status.commitIndex())
                     .append(" applied=").append(status.appliedIndex())
+                    .append(" members=").append(status.replicas().stream().map(GroupStatus.Replica::nodeId).toList())
+                    .append(" ownership=").append(node.groups().ownership(g))
                     .append('\n');
             }
+            out.append("    serves ").append(partitionsServedBy(node).size()).append(" partitions; unrouted: ");
+            for (int p = 0; p < node.context().partitionCount(); p++)
+            {
+                if (node.believedLeader(p) == null)
+                {
+                    out.append(p).append(' ');
+                }
+            }
+            out.append('\n');
         }
+        return out.toString();
+    }
+
+    /**
+     * @return where every turn loop thread of this JVM is now: a loop that no longer turns shows here.
+     */
+    private static String turnLoopStacks()
+    {
+        final StringBuilder out = new StringBuilder("turn loops:\n");
+        Thread.getAllStackTraces().forEach((thread, stack) ->
+        {
+            if (thread.getName().startsWith("rookery-turn-loop"))
+            {
+                out.append("  ").append(thread.getName()).append(' ').append(thread.getState()).append('\n');
+                for (int i = 0; i < Math.min(12, stack.length); i++)
+                {
+                    out.append("    at ").append(stack[i]).append('\n');
+                }
+            }
+        });
         return out.toString();
     }
 
@@ -358,7 +422,8 @@ public final class TestCluster implements AutoCloseable
         {
             if (System.nanoTime() - deadlineNs > 0)
             {
-                throw new AssertionError("timed out after " + timeout + " waiting for: " + what + "\n" + dump());
+                throw new AssertionError("timed out after " + timeout + " waiting for: " + what + "\n" + dump() +
+                    turnLoopStacks());
             }
             try
             {
@@ -431,7 +496,10 @@ public final class TestCluster implements AutoCloseable
             .httpPort(TestPorts.next())
             .raftPort(TestPorts.next())
             .partitionLoops(1)
-            .httpThreads(2);
+            .httpThreads(2)
+            // Three nodes in one JVM on two cores share every GC pause and starve each other's
+            // threads more than separate processes do: elections wait twice the production default.
+            .electionTimeout(Duration.ofMillis(1000), Duration.ofMillis(2000));
         customizer.accept(ctx);
         return ctx;
     }

@@ -27,7 +27,7 @@ class ConfigDefaultsTest
         assertThat(node.httpPort).as("environment over file").isEqualTo(8001);
         assertThat(node.gossipPort).as("flag over file").isEqualTo(7001);
         assertThat(node.dataDir).isEqualTo(Path.of("/var/lib/rookery"));
-        assertThat(node.partitions).as("built-in default").isEqualTo(16);
+        assertThat(node.partitions).as("built-in default").isEqualTo(256);
     }
 
     @Test
@@ -55,7 +55,7 @@ class ConfigDefaultsTest
         final Path shipped = Path.of("src/dist/conf/rookery.conf");
         assertThat(shipped).exists();
         final NodeCommand node = parse(new String[] {"node", "--config", shipped.toString()}, Map.of());
-        assertThat(node.partitions).isEqualTo(16);
+        assertThat(node.partitions).isEqualTo(256);
     }
 
     private static NodeCommand parse(final String[] args, final Map<String, String> environment)
@@ -67,5 +67,17 @@ class ConfigDefaultsTest
         node.setDefaultValueProvider(defaults);
         commandLine.parseArgs(args);
         return node.getCommand();
+    }
+
+    @Test
+    void drainLocalFindsTheNodeFromItsEnvironmentThenItsConfigFile() throws Exception
+    {
+        final Path conf = dir.resolve("rookery.conf");
+        Files.writeString(conf, "host = 10.1.2.3\nhttp-port = 7203\n");
+        assertThat(DrainCommand.localEndpoint(null, Map.of("ROOKERY_CONFIG", conf.toString())))
+            .isEqualTo("10.1.2.3:7203");
+        assertThat(DrainCommand.localEndpoint(conf.toString(), Map.of("ROOKERY_HTTP_PORT", "7303")))
+            .as("the environment wins over the file, as for the node").isEqualTo("10.1.2.3:7303");
+        assertThat(DrainCommand.localEndpoint(null, Map.of())).isEqualTo("127.0.0.1:7103");
     }
 }

@@ -7,9 +7,11 @@ import java.util.List;
 import java.util.Random;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Semaphore;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLongArray;
 
@@ -26,8 +28,8 @@ import org.junit.jupiter.api.Timeout;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
- * Thousands of transfers between accounts in every partition, through the Java client, while the
- * leader of busy partitions is killed and restarted. Money is conserved, no balance goes
+ * Thousands of transfers between accounts in every group, through the Java client, while the
+ * busiest leader is killed and restarted. Money is conserved, no balance goes
  * negative, and every acknowledged transfer is applied exactly once: each account ends with
  * exactly its deposit plus the credits minus the debits of the acknowledged transfers.
  */
@@ -37,6 +39,8 @@ class BankIT
     private static final int ACCOUNTS = 100;
     private static final int TRANSFERS = 2000;
     private static final long DEPOSIT = 1000;
+    /** The transfers at which the busiest leader is killed, one per round. */
+    private static final int[] KILL_AT = {300, 1100};
 
     @AutoClose
     private TestCluster cluster;
@@ -45,17 +49,18 @@ class BankIT
     void transfersConserveMoneyAndApplyExactlyOnceAcrossLeaderCrashes() throws Exception
     {
         cluster = TestCluster.start(3, ctx -> ctx.requestTimeout(Duration.ofSeconds(5)));
-        cluster.awaitAllPartitionsLed(Duration.ofSeconds(60));
+        cluster.awaitSettled(Duration.ofSeconds(60));
         final List<String> endpoints = cluster.running().stream().map(RookeryNode::httpEndpoint).toList();
         final RookeryClient client = RookeryClient.connect(endpoints, Duration.ofSeconds(10));
 
-        final Set<Integer> partitions = new HashSet<>();
+        final Set<Long> groups = new HashSet<>();
         for (int i = 0; i < ACCOUNTS; i++)
         {
-            partitions.add(cluster.node(0).partitionOf(AgentId.of("account", "acct-" + i)));
+            final int partition = cluster.node(0).partitionOf(AgentId.of("account", "acct-" + i));
+            groups.add(cluster.servingLeader(partition).servingGroup(partition));
             untilDefinitive(client, "acct-" + i, "{\"op\":\"deposit\",\"amount\":" + DEPOSIT + "}", "deposit-" + i);
         }
-        assertThat(partitions).hasSize(16);
+        assertThat(groups).as("accounts in every group, so transfers cross groups and nodes").hasSize(3);
 
         final AtomicLongArray expected = new AtomicLongArray(ACCOUNTS);
         for (int i = 0; i < ACCOUNTS; i++)
@@ -70,9 +75,19 @@ class BankIT
 
         // Own threads: the common pool may have only two, which would serialise the 32 clients.
         final ExecutorService clients = Executors.newFixedThreadPool(33);
-        final CompletableFuture<Void> chaos = CompletableFuture.runAsync(this::killAndRestartBusyLeaders, clients);
+        final CountDownLatch[] underLoad = {new CountDownLatch(1), new CountDownLatch(1)};
+        final CountDownLatch[] killed = {new CountDownLatch(1), new CountDownLatch(1)};
+        final CompletableFuture<Void> chaos = CompletableFuture.runAsync(
+            () -> killAndRestartBusyLeaders(underLoad, killed, acknowledged), clients);
         for (int t = 0; t < TRANSFERS; t++)
         {
+            final int round = t == KILL_AT[0] ? 0 : t == KILL_AT[1] ? 1 : -1;
+            if (round >= 0)
+            {
+                // The kill lands while transfers are in flight, however fast or slow this machine is.
+                underLoad[round].countDown();
+                assertThat(killed[round].await(120, TimeUnit.SECONDS)).as("kill round %d", round).isTrue();
+            }
             final int from = random.nextInt(ACCOUNTS);
             final int to = (from + 1 + random.nextInt(ACCOUNTS - 1)) % ACCOUNTS;
             final long amount = 1 + random.nextInt(60);
@@ -175,17 +190,35 @@ class BankIT
         }
     }
 
-    private void killAndRestartBusyLeaders()
+    /**
+     * Two rounds, each paced by the transfers rather than the clock: once the load reaches its
+     * mark, the busiest leader is killed; it comes back once its partitions have new leaders and
+     * transfers were acknowledged without it.
+     */
+    private void killAndRestartBusyLeaders(
+        final CountDownLatch[] underLoad, final CountDownLatch[] killed, final AtomicInteger acknowledged)
     {
-        for (int round = 0; round < 2; round++)
+        for (int round = 0; round < underLoad.length; round++)
         {
-            pause(3000);
+            try
+            {
+                assertThat(underLoad[round].await(300, TimeUnit.SECONDS)).as("load for round %d", round).isTrue();
+            }
+            catch (final InterruptedException ex)
+            {
+                Thread.currentThread().interrupt();
+                return;
+            }
             final RookeryNode busiest = cluster.busiestLeader();
             final int index = cluster.indexOf(busiest.nodeId());
             cluster.killNode(index);
-            pause(4000);
-            cluster.restartNode(index);
+            final int ackedAtKill = acknowledged.get();
+            killed[round].countDown();
             cluster.awaitAllPartitionsLed(Duration.ofSeconds(60));
+            cluster.await("transfers acknowledged while " + busiest.nodeId() + " is down", Duration.ofSeconds(120),
+                () -> acknowledged.get() >= ackedAtKill + 50);
+            cluster.restartNode(index);
+            cluster.awaitSettled(Duration.ofSeconds(60));
         }
     }
 

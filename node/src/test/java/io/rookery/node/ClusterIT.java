@@ -33,7 +33,7 @@ class ClusterIT
     static void start()
     {
         cluster = TestCluster.start(3, ctx -> { });
-        cluster.awaitAllPartitionsLed(Duration.ofSeconds(60));
+        cluster.awaitSettled(Duration.ofSeconds(60));
     }
 
     @AfterAll
@@ -46,19 +46,26 @@ class ClusterIT
     }
 
     @Test
-    void threeNodesFormAClusterAndEveryPartitionHasALeader()
+    void threeNodesFormAClusterOfThreeGroupsThatShareEveryPartition()
     {
         for (final RookeryNode node : cluster.running())
         {
             assertThat(node.membership().members()).as(cluster.dump()).hasSize(3);
+            assertThat(node.groups().hostedGroups()).as("each node holds a replica of each of the three groups")
+                .hasSize(3).contains(node.ownGroup());
         }
         final int partitions = cluster.node(0).context().partitionCount();
-        assertThat(partitions).isEqualTo(16);
+        assertThat(partitions).isEqualTo(256);
         for (int p = 0; p < partitions; p++)
         {
             assertThat(cluster.servingLeader(p)).as("leader of partition " + p + "\n" + cluster.dump()).isNotNull();
         }
-        assertThat(cluster.leaderNodes()).as(cluster.dump()).hasSizeGreaterThan(1);
+        assertThat(cluster.leaderNodes()).as("each node leads its own group").hasSize(3);
+        for (final RookeryNode node : cluster.running())
+        {
+            assertThat(TestCluster.partitionsServedBy(node)).as("an even spread of 256 over three groups")
+                .hasSizeBetween(85, 86);
+        }
     }
 
     @Test
@@ -198,9 +205,9 @@ class ClusterIT
             "rookery_batch_turns_count", "rookery_leader_changes_total", "rookery_transport_frames_sent_total",
             "rookery_transport_peer_frames_sent_total", "rookery_transport_back_pressure_total",
             "rookery_gossip_members", "rookery_gossip_failures_total", "rookery_store_size_bytes",
-            "rookery_partitions_led", "rookery_http_requests_total", "jvm_memory_used_bytes");
+            "rookery_partitions_led", "rookery_groups_led", "rookery_http_requests_total", "jvm_memory_used_bytes");
         assertThat(samples.get("rookery_gossip_members")).isEqualTo(3.0);
-        assertThat(text).contains("rookery_commit_latency_seconds_count{partition=\"");
+        assertThat(text).contains("rookery_commit_latency_seconds_count{group=\"g-");
         assertThat(text).contains("rookery_transport_peer_frames_sent_total{peer=\"");
     }
 

@@ -56,22 +56,24 @@ class DashboardIT
     void theDashboardShowsMembersAndLeadersAndNoticesAStoppedNode() throws Exception
     {
         cluster = TestCluster.start(3, ctx -> { });
-        cluster.awaitAllPartitionsLed(Duration.ofSeconds(60));
+        cluster.awaitSettled(Duration.ofSeconds(60));
         final String url = "http://" + cluster.node(0).httpEndpoint() + "/dashboard";
 
         final String before = render(url);
         assertThat(before).contains("id=\"member-n1\"").contains("id=\"member-n2\"").contains("id=\"member-n3\"");
         assertThat(before).contains("<span id=\"member-count\">3</span>");
-        for (int p = 0; p < 16; p++)
+        for (int p = 0; p < 256; p++)
         {
             assertThat(before).contains("id=\"partition-" + p + "\"");
         }
+        assertThat(before).contains("id=\"group-g-n1\"").contains("id=\"group-g-n2\"").contains("id=\"group-g-n3\"")
+            .contains("<span id=\"group-count\">3</span>").contains("<span id=\"move-count\">0</span>");
         assertThat(before).doesNotContain(">none<").contains("turns on this node");
 
         cluster.stopNode(2);
         cluster.await("the others see n3 gone", Duration.ofSeconds(30),
             () -> cluster.node(0).membership().members().size() == 2);
-        cluster.awaitAllPartitionsLed(Duration.ofSeconds(60));
+        cluster.awaitSettled(Duration.ofSeconds(60));
 
         final String after = render(url);
         assertThat(after).contains("<span id=\"member-count\">2</span>");

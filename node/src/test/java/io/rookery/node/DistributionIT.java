@@ -7,12 +7,14 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Properties;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
+import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
@@ -22,9 +24,11 @@ import static org.assertj.core.api.Assertions.assertThat;
 /**
  * The binary distribution built by {@code mvn package} runs with only a Java runtime, and the
  * deployment files it carries (systemd unit, container recipe, Kubernetes manifests) say what
- * they must. Docker is not runnable on the build machine, so the image itself is not built here.
+ * they must: systemd's checker accepts the unit, the manifests match the Kubernetes API schema and
+ * the container's entrypoint script runs. No container engine runs on the build machine and no
+ * image registry is reachable from it, so the image itself is not built here.
  */
-@Timeout(120)
+@Timeout(300)
 class DistributionIT
 {
     @TempDir
@@ -78,7 +82,20 @@ class DistributionIT
         assertThat(container.at("/lifecycle/preStop/exec/command").toString()).contains("drain-local");
         final List<String> envNames = new ArrayList<>();
         container.get("env").forEach(e -> envNames.add(e.get("name").asText()));
-        assertThat(envNames).contains("ROOKERY_ID", "ROOKERY_HOST", "ROOKERY_DATA_DIR", "ROOKERY_INITIAL_MEMBERS");
+        assertThat(envNames).contains("ROOKERY_ID", "ROOKERY_HOST", "ROOKERY_DATA_DIR", "ROOKERY_RAFT_PORT");
+        // The start script, run for real with the node replaced by a print of what it would get:
+        // the first three pods form the cluster, a pod added by scaling up joins it.
+        final String script = container.at("/command/2").asText()
+            .replace("exec /opt/rookery/bin/rookery node",
+                "echo \"initial=$ROOKERY_INITIAL_MEMBERS join=$ROOKERY_JOIN\"");
+        assertThat(sh(script, Map.of("POD_NAME", "rookery-1")))
+            .startsWith("initial=rookery-0@rookery-0.rookery:7100,").endsWith("join=");
+        assertThat(sh(script, Map.of("POD_NAME", "rookery-4")))
+            .startsWith("initial= join=rookery-0.rookery:7100,");
+        final JsonNode budget = documents.stream().filter(d -> "PodDisruptionBudget".equals(d.path("kind").asText()))
+            .findFirst().orElseThrow();
+        assertThat(budget.at("/spec/maxUnavailable").asInt()).isEqualTo(1);
+        assertThat(budget.at("/spec/selector/matchLabels/app").asText()).isEqualTo("rookery");
         final List<String> ports = new ArrayList<>();
         container.get("ports").forEach(
             p -> ports.add(p.get("containerPort").asInt() + "/" + p.get("protocol").asText()));
@@ -96,8 +113,93 @@ class DistributionIT
         assertThat(unit.get("Service.Environment")).anyMatch(e -> e.startsWith("ROOKERY_CONFIG="));
         assertThat(unit.get("Install.WantedBy")).containsExactly("multi-user.target");
         final String recipe = Files.readString(Path.of("src/dist/deploy/container/Containerfile"));
-        assertThat(recipe).contains("ENTRYPOINT [\"/opt/rookery/bin/rookery\", \"node\"]")
-            .contains("EXPOSE 7100/tcp 7101/tcp 7102/udp 7103/tcp").contains("FROM eclipse-temurin:17-jre");
+        assertThat(recipe).contains("EXPOSE 7100/tcp 7101/tcp 7102/udp 7103/tcp")
+            .contains("FROM eclipse-temurin:17-jre").contains("ROOKERY_RAFT_PORT=7101")
+            .contains("ROOKERY_HTTP_PORT=7103");
+        // The entrypoint's shell, run for real with the node replaced by a print: the host defaults
+        // to the container's own address, and arguments pass through.
+        final String entrypoint = recipe.lines().filter(l -> l.startsWith("ENTRYPOINT")).findFirst().orElseThrow();
+        final JsonNode exec = new ObjectMapper().readTree(entrypoint.substring("ENTRYPOINT".length()).trim());
+        assertThat(exec.get(0).asText()).isEqualTo("/bin/sh");
+        final String command = exec.get(2).asText().replace("exec /opt/rookery/bin/rookery node",
+            "echo \"host=$ROOKERY_HOST args=$*\"");
+        assertThat(sh(command, Map.of())).matches("host=\\S+ args=");
+        assertThat(sh(command, Map.of("ROOKERY_HOST", "n1.example"))).isEqualTo("host=n1.example args=");
+        final Properties shipped = new Properties();
+        try (var reader = Files.newBufferedReader(Path.of("src/dist/conf/rookery.conf")))
+        {
+            shipped.load(reader);
+        }
+        assertThat(shipped.getProperty("raft-port")).as("a fixed Raft port in the shipped config").isEqualTo("7101");
+        assertThat(shipped.getProperty("http-port")).isEqualTo("7103");
+    }
+
+    /**
+     * systemd's own checker reads the unit as shipped, with only its install prefix pointed at the
+     * unpacked distribution (it checks that the commands exist and are executable): no warning,
+     * no error. A value it would silently cut, such as an unquoted {@code Environment} with spaces,
+     * fails here.
+     */
+    @Test
+    void systemdAcceptsTheUnit() throws Exception
+    {
+        Assumptions.assumeTrue(onPath("systemd-analyze"), "systemd-analyze is not installed (package systemd)");
+        run(List.of("tar", "-xzf", Path.of("target/rookery-0.1.0-SNAPSHOT.tar.gz").toAbsolutePath().toString(),
+            "-C", dir.toString()));
+        final Path home = dir.resolve("rookery-0.1.0-SNAPSHOT").toAbsolutePath();
+        final String unit = Files.readString(Path.of("src/dist/deploy/systemd/rookery.service"));
+        assertThat(unit).contains("/opt/rookery/bin/rookery");
+        final Path installed = write("rookery.service", unit.replace("/opt/rookery/", home + "/"));
+        final String out = run(List.of("systemd-analyze", "verify", "--man=no", installed.toString()));
+        assertThat(out.trim()).as("what systemd-analyze verify says of the unit").isEmpty();
+    }
+
+    /**
+     * Every document of the shipped manifests validates against the Kubernetes API schema of its
+     * kind (kubernetes-models, installed from the npm registry into target/), with no cluster.
+     */
+    @Test
+    void theKubernetesManifestsMatchTheApiSchema() throws Exception
+    {
+        Assumptions.assumeTrue(onPath("node") && onPath("npm"), "Node.js and npm are not installed");
+        final Path work = Path.of("target/manifest-check").toAbsolutePath();
+        Files.createDirectories(work);
+        for (final String file : List.of("package.json", "validate-kubernetes.mjs"))
+        {
+            Files.copy(Path.of("src/test/deploy", file), work.resolve(file),
+                java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+        }
+        if (!Files.isDirectory(work.resolve("node_modules/kubernetes-models")))
+        {
+            run(List.of("npm", "install", "--no-audit", "--no-fund", "--silent", "--prefix", work.toString()));
+        }
+        final String manifests = Path.of("src/dist/deploy/kubernetes/rookery.yaml").toAbsolutePath().toString();
+        final String out = run(List.of("node", work.resolve("validate-kubernetes.mjs").toString(), manifests));
+        assertThat(out).contains("valid apps/v1 StatefulSet rookery").contains("valid v1 Service rookery")
+            .contains("valid policy/v1 PodDisruptionBudget rookery").doesNotContain("INVALID");
+        // The check itself catches a broken manifest.
+        final Path broken = write("broken.yaml", Files.readString(Path.of(manifests))
+            .replaceFirst("replicas: 3", "replicas: three"));
+        assertThat(runExpectingFailure(List.of("node", work.resolve("validate-kubernetes.mjs").toString(),
+            broken.toString()))).contains("INVALID apps/v1 StatefulSet rookery").contains("replicas");
+    }
+
+    private static boolean onPath(final String tool)
+    {
+        return Stream.of(System.getenv().getOrDefault("PATH", "").split(java.io.File.pathSeparator))
+            .anyMatch(d -> Files.isExecutable(Path.of(d, tool)));
+    }
+
+    /** Runs a shell script with extra environment; returns its trimmed standard output. */
+    private static String sh(final String script, final Map<String, String> env) throws Exception
+    {
+        final ProcessBuilder builder = new ProcessBuilder("/bin/sh", "-c", script).redirectErrorStream(true);
+        builder.environment().remove("ROOKERY_HOST");
+        builder.environment().putAll(env);
+        final Process process = builder.start();
+        final String out = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8).trim();
+        assertThat(process.waitFor()).as(out).isZero();
+        return out;
     }
 
     private static Map<String, List<String>> ini(final Path file) throws IOException
@@ -135,7 +237,7 @@ class DistributionIT
     {
         final Process process = new ProcessBuilder(command).redirectErrorStream(true).start();
         final String out = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        assertThat(process.waitFor(60, TimeUnit.SECONDS)).isTrue();
+        assertThat(process.waitFor(180, TimeUnit.SECONDS)).isTrue();
         assertThat(process.exitValue()).as(out).isZero();
         return out;
     }
@@ -144,7 +246,7 @@ class DistributionIT
     {
         final Process process = new ProcessBuilder(command).redirectErrorStream(true).start();
         final String out = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        assertThat(process.waitFor(60, TimeUnit.SECONDS)).isTrue();
+        assertThat(process.waitFor(180, TimeUnit.SECONDS)).isTrue();
         assertThat(process.exitValue()).as(out).isNotZero();
         return out;
     }

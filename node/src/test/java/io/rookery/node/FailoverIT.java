@@ -37,7 +37,7 @@ class FailoverIT
     void acknowledgedIncrementsSurviveTheCrashOfALeader()
     {
         cluster = TestCluster.start(3, ctx -> { });
-        cluster.awaitAllPartitionsLed(Duration.ofSeconds(60));
+        cluster.awaitSettled(Duration.ofSeconds(60));
 
         final List<AgentId> counters = countersInEveryPartition(cluster.node(0));
         final AtomicLongArray attempted = new AtomicLongArray(COUNTERS);
@@ -59,7 +59,7 @@ class FailoverIT
         cluster.killNode(victimIndex);
         during.join();
 
-        cluster.awaitAllPartitionsLed(Duration.ofSeconds(60));
+        cluster.awaitSettled(Duration.ofSeconds(60));
         for (final int p : victimPartitions)
         {
             assertThat(cluster.servingLeader(p).nodeId()).isNotEqualTo(victim.nodeId());
@@ -79,10 +79,67 @@ class FailoverIT
     }
 
     @Test
+    void keyedRequestsThroughTheSurvivorsAllSucceedOnceAcrossTheCrashOfALeader()
+    {
+        cluster = TestCluster.start(3, ctx -> { });
+        cluster.awaitSettled(Duration.ofSeconds(60));
+        final List<AgentId> counters = countersInEveryPartition(cluster.node(0));
+        final RookeryNode victim = cluster.busiestLeader();
+        final List<String> survivors = cluster.running().stream().filter(n -> n != victim)
+            .map(RookeryNode::httpEndpoint).toList();
+        final io.rookery.client.RookeryClient client =
+            io.rookery.client.RookeryClient.connect(survivors, Duration.ofSeconds(20));
+
+        // Every increment carries its own idempotency key: the client retries it on 503, 504 and
+        // broken connections, and a forwarding node answers at once for a peer that died.
+        final java.util.concurrent.atomic.AtomicLong failures = new java.util.concurrent.atomic.AtomicLong();
+        final AtomicLongArray acked = new AtomicLongArray(COUNTERS);
+        final CompletableFuture<Void> load = CompletableFuture.runAsync(() ->
+        {
+            final Semaphore inFlight = new Semaphore(32);
+            final List<CompletableFuture<Void>> calls = new ArrayList<>();
+            for (int round = 0; round < 6; round++)
+            {
+                for (int i = 0; i < COUNTERS; i++)
+                {
+                    final int counter = i;
+                    inFlight.acquireUninterruptibly();
+                    calls.add(client.ask("counter", counters.get(i).key(), "{\"op\":\"increment\",\"by\":1}",
+                        "failover-" + round + "-" + i).handle((reply, ex) ->
+                        {
+                            inFlight.release();
+                            if (ex == null)
+                            {
+                                acked.incrementAndGet(counter);
+                            }
+                            else
+                            {
+                                failures.incrementAndGet();
+                            }
+                            return null;
+                        }));
+                }
+            }
+            CompletableFuture.allOf(calls.toArray(CompletableFuture[]::new)).join();
+        });
+        cluster.await("some increments acknowledged before the crash", Duration.ofSeconds(30),
+            () -> sum(snapshot(acked)) > COUNTERS);
+        cluster.killNode(cluster.indexOf(victim.nodeId()));
+        load.join();
+
+        assertThat(failures.get()).as("keyed requests that failed for good").isZero();
+        for (int i = 0; i < COUNTERS; i++)
+        {
+            assertThat(client.state("counter", counters.get(i).key()).join().asLong())
+                .as("%s: every increment applied exactly once", counters.get(i)).isEqualTo(6);
+        }
+    }
+
+    @Test
     void aDurableTimerFiresAfterItsPartitionsLeaderIsKilled()
     {
         cluster = TestCluster.start(3, ctx -> { });
-        cluster.awaitAllPartitionsLed(Duration.ofSeconds(60));
+        cluster.awaitSettled(Duration.ofSeconds(60));
         final AgentId id = AgentId.of("counter", "timer-target");
         final RookeryNode leader = cluster.servingLeader(cluster.node(0).partitionOf(id));
 
@@ -161,7 +218,7 @@ class FailoverIT
             counters.add(id);
             partitions.add(node.partitionOf(id));
         }
-        assertThat(partitions).hasSize(16);
+        assertThat(partitions).as("counters spread over many partitions, hence every group").hasSizeGreaterThan(60);
         return counters;
     }
 

@@ -30,10 +30,11 @@ class LeadershipTransferIT
     void aTransferToADeadMemberLeavesTheGroupWritable()
     {
         cluster = TestCluster.start(3, ctx -> ctx.balanceLeaders(false));
-        cluster.awaitAllPartitionsLed(Duration.ofSeconds(60));
+        cluster.awaitSettled(Duration.ofSeconds(60));
         final AgentId counter = AgentId.of("counter", "transfer");
         final int partition = cluster.node(0).partitionOf(counter);
         final RookeryNode leader = cluster.servingLeader(partition);
+        final long group = leader.servingGroup(partition);
         assertThat(leader.ask(counter, INCREMENT).join().isOk()).isTrue();
 
         final RookeryNode doomed = cluster.running().stream().filter(n -> n != leader).findFirst().orElseThrow();
@@ -46,7 +47,7 @@ class LeadershipTransferIT
         // Whether a transfer fails at once or by its timeout is a race inside Ratis: try a few times.
         for (int attempt = 0; attempt < 5; attempt++)
         {
-            assertThatThrownBy(() -> leader.groups().transferLeadership(partition, doomed.nodeId(),
+            assertThatThrownBy(() -> leader.groups().reconfiguration().transferLeadership(group, doomed.nodeId(),
                 Duration.ofSeconds(2)).join()).isInstanceOf(CompletionException.class);
         }
 

@@ -36,6 +36,17 @@ class NodeIdentityTest
     }
 
     @Test
+    void refusesADataDirectoryOfTheOlderOneGroupPerPartitionLayout() throws Exception
+    {
+        java.nio.file.Files.writeString(dir.resolve(NodeIdentity.FILE),
+            "node.id=n1\ncluster.id=prod\npartitions=16\nbootstrapped=true\n");
+
+        assertThatThrownBy(() -> NodeIdentity.loadOrCreate(dir, "n1", "prod", 16))
+            .hasMessageContaining("layout 1 (one Raft group per partition")
+            .hasMessageContaining("fresh data directory");
+    }
+
+    @Test
     void generatesAnIdWhenNoneIsConfigured()
     {
         final NodeIdentity generated = NodeIdentity.loadOrCreate(dir, null, "c", 8);

@@ -7,7 +7,7 @@ import java.util.List;
 import java.util.concurrent.CompletableFuture;
 
 import io.rookery.api.AgentId;
-import io.rookery.raft.PartitionGroups;
+import io.rookery.raft.GroupStats;
 import io.rookery.testing.TestCluster;
 import org.junit.jupiter.api.AutoClose;
 import org.junit.jupiter.api.Test;
@@ -31,18 +31,18 @@ class SnapshotCatchUpIT
     void aReplicaBehindPurgedLogsCatchesUpBySnapshot()
     {
         cluster = TestCluster.start(3, ctx -> ctx.snapshotThreshold(10).raftPurgeGap(5));
-        cluster.awaitAllPartitionsLed(Duration.ofSeconds(60));
+        cluster.awaitSettled(Duration.ofSeconds(60));
 
         final int lagging = 2;
         cluster.stopNode(lagging);
-        cluster.awaitAllPartitionsLed(Duration.ofSeconds(60));
+        cluster.awaitSettled(Duration.ofSeconds(60));
 
         final List<AgentId> counters = new ArrayList<>();
         for (int i = 0; i < 48; i++)
         {
             counters.add(AgentId.of("counter", "snap-" + i));
         }
-        // Sequential rounds: each round is at least one log entry per partition.
+        // Sequential rounds: each round is at least one log entry per group.
         for (int round = 0; round < 30; round++)
         {
             final List<CompletableFuture<Response>> calls = new ArrayList<>();
@@ -55,26 +55,27 @@ class SnapshotCatchUpIT
         long snapshotsTaken = 0;
         for (final RookeryNode node : cluster.running())
         {
-            for (int p = 0; p < 16; p++)
+            for (final long g : node.groups().hostedGroups())
             {
-                snapshotsTaken += node.groups().stateMachineStats(p).snapshotsTaken();
+                snapshotsTaken += node.groups().stats(g).snapshotsTaken();
             }
         }
         assertThat(snapshotsTaken).as("snapshots taken while the replica was down").isGreaterThan(0);
 
         final RookeryNode restarted = cluster.restartNode(lagging);
-        cluster.await("restarted replica caught up on every partition", Duration.ofSeconds(120), () ->
+        cluster.await("restarted replica caught up on every group", Duration.ofSeconds(120), () ->
         {
-            for (int p = 0; p < 16; p++)
+            for (final long g : restarted.groups().hostedGroups())
             {
-                final RookeryNode leader = cluster.servingLeader(p);
-                if (leader == null || restarted.groups().status(p).appliedIndex() <
-                    leader.groups().status(p).commitIndex() - 2)
+                final RookeryNode leader = cluster.running().stream()
+                    .filter(n -> n.groups().readyLeaderTerm(g) >= 0).findFirst().orElse(null);
+                if (leader == null || restarted.groups().status(g).appliedIndex() <
+                    leader.groups().status(g).commitIndex() - 2)
                 {
                     return false;
                 }
             }
-            return true;
+            return restarted.groups().hostedGroups().size() == 3;
         });
         assertThat(installedSnapshots(restarted)).as("snapshots installed on the restarted replica").isGreaterThan(0);
 
@@ -87,9 +88,9 @@ class SnapshotCatchUpIT
     private static long installedSnapshots(final RookeryNode node)
     {
         long installed = 0;
-        for (int p = 0; p < 16; p++)
+        for (final long g : node.groups().hostedGroups())
         {
-            final PartitionGroups.StateMachineStats stats = node.groups().stateMachineStats(p);
+            final GroupStats stats = node.groups().stats(g);
             installed += stats == null ? 0 : stats.snapshotsInstalled();
         }
         return installed;

@@ -1,56 +1,56 @@
 package io.rookery.raft;
 
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Collection;
+import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 
+import io.rookery.raft.codecs.ControlType;
+import io.rookery.raft.codecs.GroupEntryDecoder;
+import io.rookery.raft.codecs.GroupEntryEncoder;
 import io.rookery.raft.codecs.MessageHeaderDecoder;
 import io.rookery.raft.codecs.MessageHeaderEncoder;
 import io.rookery.raft.codecs.OpType;
-import io.rookery.raft.codecs.WriteBatchDecoder;
-import io.rookery.raft.codecs.WriteBatchEncoder;
-import io.rookery.storage.PartitionBatch;
 import org.agrona.concurrent.UnsafeBuffer;
 
 /**
- * One Raft log entry of a partition: the writes of a batch of turns, and the term of the leader
- * that computed them. Built by the partition's leader, applied by every replica.
+ * One Raft log entry of a group: the writes of a batch of turns over any of the group's partitions,
+ * the group's control steps (genesis, handoff steps, retirement), and the term of the leader that
+ * computed them. Built by the group's leader, applied by every replica.
  * <p>
  * An entry is applied atomically, so only the last write to each key matters: the entry keeps
- * that one, and encodes its writes in key order. A batch that touches an agent many times (a hot
- * counter) logs, replicates and applies its state once, not once per turn.
+ * that one, and encodes its writes in (partition, key) order. A batch that touches an agent many
+ * times (a hot counter) logs, replicates and applies its state once, not once per turn. Writes are
+ * applied before control steps, so a partition sealed by an entry keeps the writes of the turns
+ * batched with its seal.
  */
 public final class LogEntry
 {
-    /** Most writes one entry can carry: SBE reserves 65535, the null value of a uint16 group count. */
+    /** Most writes (or control steps) one entry can carry: SBE reserves 65535, a uint16 group's null value. */
     public static final int MAX_OPS = 65534;
 
-    private static final int OP_OVERHEAD = 1 + 4 + 4;
-    private static final int FIXED_OVERHEAD =
-        MessageHeaderEncoder.ENCODED_LENGTH + WriteBatchEncoder.BLOCK_LENGTH + WriteBatchEncoder.OpsEncoder.HEADER_SIZE;
-
-    private final int partition;
-    private final long leaderTerm;
+    private static final int OP_OVERHEAD = GroupEntryEncoder.OpsEncoder.sbeBlockLength() + 4 + 4;
+    private static final int CONTROL_OVERHEAD = GroupEntryEncoder.ControlsEncoder.sbeBlockLength() + 4;
+    private static final int FIXED_OVERHEAD = MessageHeaderEncoder.ENCODED_LENGTH + GroupEntryEncoder.BLOCK_LENGTH +
+        GroupEntryEncoder.OpsEncoder.HEADER_SIZE + GroupEntryEncoder.ControlsEncoder.HEADER_SIZE;
     /** Stands for a delete among the values; compared by identity, so no value can be mistaken for it. */
     private static final byte[] DELETE = new byte[0];
 
-    private final TreeMap<byte[], byte[]> writes = new TreeMap<>(Arrays::compareUnsigned);
+    private final long leaderTerm;
+    private final TreeMap<WriteKey, byte[]> writes = new TreeMap<>();
+    private final List<Control> controls = new ArrayList<>();
     private int encodedLength = FIXED_OVERHEAD;
 
     /**
-     * @param partition  the partition written to.
      * @param leaderTerm term of the leader computing the entry.
      */
-    public LogEntry(final int partition, final long leaderTerm)
+    public LogEntry(final long leaderTerm)
     {
-        this.partition = partition;
         this.leaderTerm = leaderTerm;
-    }
-
-    /** @return the partition written to. */
-    public int partition()
-    {
-        return partition;
     }
 
     /** @return term of the leader that computed the entry. */
@@ -60,30 +60,117 @@ public final class LogEntry
     }
 
     /**
-     * @param key   key within the partition.
-     * @param value new value.
+     * @param partition a partition the group owns.
+     * @param key       key within the partition.
+     * @param value     new value.
      * @return this.
      */
-    public LogEntry put(final byte[] key, final byte[] value)
+    public LogEntry put(final int partition, final byte[] key, final byte[] value)
     {
-        write(key, value);
+        write(partition, key, value);
         return this;
     }
 
     /**
-     * @param key key within the partition to delete.
+     * @param partition a partition the group owns.
+     * @param key       key within the partition to delete.
      * @return this.
      */
-    public LogEntry delete(final byte[] key)
+    public LogEntry delete(final int partition, final byte[] key)
     {
-        write(key, DELETE);
+        write(partition, key, DELETE);
         return this;
+    }
+
+    /**
+     * Names a new group and gives it its first partitions; applied only to a group without a name.
+     *
+     * @param name       the group's name (its home node's id).
+     * @param partitions partitions the group owns from the start, at {@link Ownership#FIRST_EPOCH}.
+     * @return this.
+     */
+    public LogEntry genesis(final String name, final Collection<Integer> partitions)
+    {
+        final byte[] nameBytes = name.getBytes(StandardCharsets.UTF_8);
+        final ByteBuffer data = ByteBuffer.allocate(2 + nameBytes.length + 4 + 2 * partitions.size());
+        data.putShort((short)nameBytes.length).put(nameBytes).putInt(partitions.size());
+        partitions.forEach(p -> data.putShort((short)(int)p));
+        return control(new Control(ControlType.GENESIS, 0, Ownership.FIRST_EPOCH, 0, 0, false, data.array()));
+    }
+
+    /**
+     * Stops a partition's turns here; applied when the group owns it at an epoch below {@code epoch}.
+     *
+     * @param partition the partition.
+     * @param epoch     the handoff's epoch, the owner's epoch + 1.
+     * @param target    the group it goes to.
+     * @return this.
+     */
+    public LogEntry seal(final int partition, final long epoch, final long target)
+    {
+        return control(new Control(ControlType.SEAL, partition, epoch, target, 0, false, DELETE));
+    }
+
+    /**
+     * One chunk of a partition's range, sent by the source group of a handoff.
+     *
+     * @param partition the partition.
+     * @param epoch     the handoff's epoch.
+     * @param source    the group it comes from.
+     * @param chunk     the chunk's number, from 0 (which starts the adoption over).
+     * @param last      whether this chunk completes the range; the group owns the partition after it.
+     * @param data      the chunk, as {@link RangeChunks} encodes it.
+     * @return this.
+     */
+    public LogEntry adopt(
+        final int partition,
+        final long epoch,
+        final long source,
+        final int chunk,
+        final boolean last,
+        final byte[] data)
+    {
+        return control(new Control(ControlType.ADOPT, partition, epoch, source, chunk, last, data));
+    }
+
+    /**
+     * Deletes a sealed partition's range once its target owns it.
+     *
+     * @param partition the partition.
+     * @param epoch     the handoff's epoch.
+     * @return this.
+     */
+    public LogEntry release(final int partition, final long epoch)
+    {
+        return control(new Control(ControlType.RELEASE, partition, epoch, 0, 0, false, DELETE));
+    }
+
+    /**
+     * Retires the group: applied when it holds no partition in any state but released.
+     *
+     * @return this.
+     */
+    public LogEntry retire()
+    {
+        return control(new Control(ControlType.RETIRE, 0, 0, 0, 0, false, DELETE));
     }
 
     /** @return number of keys written (a key written twice counts once). */
     public int size()
     {
         return writes.size();
+    }
+
+    /** @return number of control steps. */
+    public int controlCount()
+    {
+        return controls.size();
+    }
+
+    /** @return whether the entry carries nothing. */
+    public boolean isEmpty()
+    {
+        return writes.isEmpty() && controls.isEmpty();
     }
 
     /** @return bytes {@link #encode()} will produce. */
@@ -94,42 +181,50 @@ public final class LogEntry
 
     /**
      * @return the SBE encoding of the entry.
-     * @throws IllegalStateException when the entry holds more than {@link #MAX_OPS} writes.
+     * @throws IllegalStateException when the entry holds more than {@link #MAX_OPS} writes or controls.
      */
     public byte[] encode()
     {
-        if (writes.size() > MAX_OPS)
+        if (writes.size() > MAX_OPS || controls.size() > MAX_OPS)
         {
-            throw new IllegalStateException("log entry with " + writes.size() + " writes, more than " + MAX_OPS);
+            throw new IllegalStateException("log entry with " + writes.size() + " writes and " + controls.size() +
+                " controls, more than " + MAX_OPS);
         }
         final byte[] bytes = new byte[encodedLength];
         final UnsafeBuffer buffer = new UnsafeBuffer(bytes);
-        final WriteBatchEncoder encoder = new WriteBatchEncoder()
+        final GroupEntryEncoder encoder = new GroupEntryEncoder()
             .wrapAndApplyHeader(buffer, 0, new MessageHeaderEncoder())
-            .partition(partition)
             .leaderTerm(leaderTerm);
-        final WriteBatchEncoder.OpsEncoder ops = encoder.opsCount(writes.size());
-        for (final Map.Entry<byte[], byte[]> write : writes.entrySet())
+        final GroupEntryEncoder.OpsEncoder ops = encoder.opsCount(writes.size());
+        for (final Map.Entry<WriteKey, byte[]> write : writes.entrySet())
         {
-            final byte[] key = write.getKey();
+            final byte[] key = write.getKey().key;
             final byte[] value = write.getValue();
-            ops.next().op(value == DELETE ? OpType.DELETE : OpType.PUT);
+            ops.next().partition(write.getKey().partition).op(value == DELETE ? OpType.DELETE : OpType.PUT);
             ops.putKey(key, 0, key.length);
             ops.putValue(value, 0, value == DELETE ? 0 : value.length);
         }
-        final int length = MessageHeaderEncoder.ENCODED_LENGTH + encoder.encodedLength();
-        if (length == bytes.length)
+        final GroupEntryEncoder.ControlsEncoder out = encoder.controlsCount(controls.size());
+        for (final Control c : controls)
         {
-            return bytes;
+            out.next().step(c.type()).partition(c.partition()).epoch(c.epoch()).peerGroup(c.peerGroup())
+                .chunk(c.chunk()).last((short)(c.last() ? 1 : 0));
+            out.putData(c.data(), 0, c.data().length);
         }
-        final byte[] exact = new byte[length];
-        System.arraycopy(bytes, 0, exact, 0, length);
-        return exact;
+        final int length = MessageHeaderEncoder.ENCODED_LENGTH + encoder.encodedLength();
+        return length == bytes.length ? bytes : Arrays.copyOf(bytes, length);
     }
 
-    private void write(final byte[] key, final byte[] value)
+    private LogEntry control(final Control control)
     {
-        final byte[] previous = writes.put(key, value);
+        controls.add(control);
+        encodedLength += CONTROL_OVERHEAD + control.data().length;
+        return this;
+    }
+
+    private void write(final int partition, final byte[] key, final byte[] value)
+    {
+        final byte[] previous = writes.put(new WriteKey(partition, key), value);
         if (previous != null)
         {
             encodedLength -= OP_OVERHEAD + key.length + previous.length;
@@ -138,33 +233,22 @@ public final class LogEntry
     }
 
     /**
-     * Reads an encoded entry's header and copies its writes into a store batch.
+     * Decodes an entry for a visitor: its writes first, in order, then its control steps.
      *
-     * @param bytes encoded entry.
-     * @param batch receives the writes; its partition must match the entry's.
+     * @param bytes   the encoded entry.
+     * @param visitor receives what the entry carries.
      * @return the term of the leader that computed the entry.
-     * @throws IllegalStateException when the bytes are not an entry of this partition: that is a
-     *                               broken invariant, never bad input, since only leaders write entries.
+     * @throws IllegalStateException when the bytes are not an entry: a broken invariant, never bad
+     *                               input, since only leaders write entries.
      */
-    public static long decodeInto(final byte[] bytes, final PartitionBatch batch)
+    public static long decode(final byte[] bytes, final Visitor visitor)
     {
-        final UnsafeBuffer buffer = new UnsafeBuffer(bytes);
-        final MessageHeaderDecoder header = new MessageHeaderDecoder().wrap(buffer, 0);
-        if (header.schemaId() != WriteBatchDecoder.SCHEMA_ID || header.templateId() != WriteBatchDecoder.TEMPLATE_ID)
-        {
-            throw new IllegalStateException("log entry is not a WriteBatch: schema=" + header.schemaId() +
-                " template=" + header.templateId());
-        }
-        final WriteBatchDecoder decoder = new WriteBatchDecoder().wrap(
-            buffer, MessageHeaderDecoder.ENCODED_LENGTH, header.blockLength(), header.version());
-        if (decoder.partition() != batch.partition())
-        {
-            throw new IllegalStateException("log entry of partition " + decoder.partition() +
-                " in the group of partition " + batch.partition());
-        }
+        final GroupEntryDecoder decoder = wrap(bytes);
         final long term = decoder.leaderTerm();
-        for (final WriteBatchDecoder.OpsDecoder op : decoder.ops())
+        visitor.begin(term);
+        for (final GroupEntryDecoder.OpsDecoder op : decoder.ops())
         {
+            final int partition = op.partition();
             final OpType type = op.op();
             final byte[] key = new byte[op.keyLength()];
             op.getKey(key, 0, key.length);
@@ -172,30 +256,145 @@ public final class LogEntry
             op.getValue(value, 0, value.length);
             if (type == OpType.PUT)
             {
-                batch.put(key, value);
+                visitor.put(partition, key, value);
             }
             else if (type == OpType.DELETE)
             {
-                batch.delete(key);
+                visitor.delete(partition, key);
             }
             else
             {
                 throw new IllegalStateException("unknown op " + type + " in log entry");
             }
         }
+        for (final GroupEntryDecoder.ControlsDecoder c : decoder.controls())
+        {
+            final ControlType type = c.step();
+            final int partition = c.partition();
+            final long epoch = c.epoch();
+            final long peer = c.peerGroup();
+            final int chunk = c.chunk();
+            final boolean last = c.last() == 1;
+            final byte[] data = new byte[c.dataLength()];
+            c.getData(data, 0, data.length);
+            if (type == ControlType.NULL_VAL)
+            {
+                throw new IllegalStateException("unknown control step in log entry");
+            }
+            visitor.control(new Control(type, partition, epoch, peer, chunk, last, data));
+        }
         return term;
     }
 
     /**
      * @param bytes encoded entry.
-     * @return the term of the leader that computed it, without decoding the writes.
+     * @return the term of the leader that computed it, without decoding the rest.
      */
     public static long leaderTermOf(final byte[] bytes)
     {
+        return wrap(bytes).leaderTerm();
+    }
+
+    private static GroupEntryDecoder wrap(final byte[] bytes)
+    {
         final UnsafeBuffer buffer = new UnsafeBuffer(bytes);
         final MessageHeaderDecoder header = new MessageHeaderDecoder().wrap(buffer, 0);
-        return new WriteBatchDecoder()
-            .wrap(buffer, MessageHeaderDecoder.ENCODED_LENGTH, header.blockLength(), header.version())
-            .leaderTerm();
+        if (bytes.length < MessageHeaderDecoder.ENCODED_LENGTH || header.schemaId() != GroupEntryDecoder.SCHEMA_ID ||
+            header.templateId() != GroupEntryDecoder.TEMPLATE_ID)
+        {
+            throw new IllegalStateException("log entry is not a GroupEntry: schema=" + header.schemaId() +
+                " template=" + header.templateId() + " version=" + header.version());
+        }
+        return new GroupEntryDecoder().wrap(
+            buffer, MessageHeaderDecoder.ENCODED_LENGTH, header.blockLength(), header.version());
+    }
+
+    /**
+     * The name and first partitions a genesis step carries.
+     *
+     * @param name       the group's name.
+     * @param partitions the partitions it owns from the start.
+     */
+    public record Genesis(String name, List<Integer> partitions)
+    {
+        static Genesis decode(final byte[] data)
+        {
+            final ByteBuffer buffer = ByteBuffer.wrap(data);
+            final byte[] name = new byte[buffer.getShort() & 0xFFFF];
+            buffer.get(name);
+            final int count = buffer.getInt();
+            final List<Integer> partitions = new ArrayList<>(count);
+            for (int i = 0; i < count; i++)
+            {
+                partitions.add(buffer.getShort() & 0xFFFF);
+            }
+            return new Genesis(new String(name, StandardCharsets.UTF_8), partitions);
+        }
+    }
+
+    /**
+     * A control step of an entry.
+     *
+     * @param type      what it does.
+     * @param partition the partition it is about (handoff steps).
+     * @param epoch     the handoff's epoch.
+     * @param peerGroup the handoff's other group.
+     * @param chunk     an adopted chunk's number.
+     * @param last      whether an adopted chunk is the last.
+     * @param data      genesis content or an adopted chunk.
+     */
+    public record Control(
+        ControlType type, int partition, long epoch, long peerGroup, int chunk, boolean last, byte[] data)
+    {
+    }
+
+    /**
+     * Receives what an entry carries, in order.
+     */
+    public interface Visitor
+    {
+        /**
+         * @param leaderTerm term of the leader that computed the entry.
+         */
+        default void begin(final long leaderTerm)
+        {
+        }
+
+        /**
+         * @param partition partition written.
+         * @param key       key within it.
+         * @param value     new value.
+         */
+        void put(int partition, byte[] key, byte[] value);
+
+        /**
+         * @param partition partition written.
+         * @param key       key deleted.
+         */
+        void delete(int partition, byte[] key);
+
+        /**
+         * @param control a control step, after every write of the entry.
+         */
+        void control(Control control);
+    }
+
+    private record WriteKey(int partition, byte[] key) implements Comparable<WriteKey>
+    {
+        public int compareTo(final WriteKey other)
+        {
+            final int byPartition = Integer.compare(partition, other.partition);
+            return byPartition != 0 ? byPartition : Arrays.compareUnsigned(key, other.key);
+        }
+
+        public boolean equals(final Object o)
+        {
+            return o instanceof WriteKey other && partition == other.partition && Arrays.equals(key, other.key);
+        }
+
+        public int hashCode()
+        {
+            return 31 * partition + Arrays.hashCode(key);
+        }
     }
 }

@@ -6,10 +6,10 @@ import java.util.Comparator;
 import java.util.List;
 
 /**
- * Rendezvous (highest-random-weight) placement: the replicas of partition p are the R nodes with
- * the highest score hash(nodeId, p). Every node computes the same answer from the same set of
- * node ids, with no coordinator, and when a node joins or leaves only the partitions whose top R
- * it enters or leaves move.
+ * Where a Raft group's replicas belong: its home node first (the node the group is named after and
+ * which prefers to lead it), then the other nodes in rendezvous (highest random weight) order for
+ * the group. Every node computes the same answer from the same view, so no one has to decide it;
+ * a node joining or leaving moves only the groups whose top R it enters or leaves.
  */
 public final class Placement
 {
@@ -18,37 +18,40 @@ public final class Placement
     }
 
     /**
-     * @param nodeId    a node id.
-     * @param partition a partition.
-     * @return the node's score for the partition.
+     * @param nodeId   a node.
+     * @param groupKey a group's key.
+     * @return the node's rendezvous score for the group.
      */
-    public static long score(final String nodeId, final int partition)
+    public static long score(final String nodeId, final long groupKey)
     {
-        return Hashing.mix(Hashing.hash64(nodeId), partition);
+        return Hashing.mix(Hashing.hash64(nodeId), groupKey);
     }
 
     /**
-     * @param nodeIds           candidate nodes (order does not matter; duplicates are ignored).
-     * @param partition         a partition.
-     * @param replicationFactor R.
-     * @return the min(R, nodes) chosen nodes, highest score first.
+     * @param homeNodeId        the group's home node (listed first when it is among the candidates).
+     * @param nodeIds           candidate nodes.
+     * @param groupKey          the group.
+     * @param replicationFactor replicas wanted.
+     * @return the replicas, home first, then by descending score; fewer when there are fewer nodes.
      */
     public static List<String> replicas(
-        final Collection<String> nodeIds, final int partition, final int replicationFactor)
+        final String homeNodeId, final Collection<String> nodeIds, final long groupKey, final int replicationFactor)
     {
-        final List<String> ranked = ranked(nodeIds, partition);
+        final List<String> ranked = ranked(homeNodeId, nodeIds, groupKey);
         return List.copyOf(ranked.subList(0, Math.min(replicationFactor, ranked.size())));
     }
 
     /**
-     * @param nodeIds   candidate nodes.
-     * @param partition a partition.
-     * @return all distinct candidates, highest score first (ties broken by node id).
+     * @param homeNodeId the group's home node.
+     * @param nodeIds    candidate nodes.
+     * @param groupKey   the group.
+     * @return every candidate, home first, then by descending score (ties by id).
      */
-    public static List<String> ranked(final Collection<String> nodeIds, final int partition)
+    public static List<String> ranked(final String homeNodeId, final Collection<String> nodeIds, final long groupKey)
     {
         final List<String> ranked = new ArrayList<>(nodeIds.stream().distinct().toList());
-        ranked.sort(Comparator.comparingLong((String id) -> score(id, partition)).reversed()
+        ranked.sort(Comparator.comparing((String id) -> !id.equals(homeNodeId))
+            .thenComparing(Comparator.comparingLong((String id) -> score(id, groupKey)).reversed())
             .thenComparing(Comparator.naturalOrder()));
         return ranked;
     }

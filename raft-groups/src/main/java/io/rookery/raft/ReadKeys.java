@@ -7,10 +7,20 @@ import io.rookery.raft.codecs.ReadKeyEncoder;
 import org.agrona.concurrent.UnsafeBuffer;
 
 /**
- * Encoding of a linearizable read request: one key of one partition.
+ * The query message of a linearizable read: one key of one partition of a group.
  */
 final class ReadKeys
 {
+    /**
+     * A decoded read.
+     *
+     * @param partition the partition.
+     * @param key       the key within it.
+     */
+    record Read(int partition, byte[] key)
+    {
+    }
+
     private ReadKeys()
     {
     }
@@ -26,8 +36,12 @@ final class ReadKeys
         return bytes;
     }
 
-    static byte[] decode(final byte[] bytes, final int expectedPartition)
+    static Read decode(final byte[] bytes)
     {
+        if (bytes.length < MessageHeaderDecoder.ENCODED_LENGTH + ReadKeyDecoder.BLOCK_LENGTH)
+        {
+            throw new IllegalArgumentException("not a read request: " + bytes.length + " bytes");
+        }
         final UnsafeBuffer buffer = new UnsafeBuffer(bytes);
         final MessageHeaderDecoder header = new MessageHeaderDecoder().wrap(buffer, 0);
         if (header.schemaId() != ReadKeyDecoder.SCHEMA_ID || header.templateId() != ReadKeyDecoder.TEMPLATE_ID)
@@ -36,13 +50,8 @@ final class ReadKeys
         }
         final ReadKeyDecoder decoder = new ReadKeyDecoder()
             .wrap(buffer, MessageHeaderDecoder.ENCODED_LENGTH, header.blockLength(), header.version());
-        if (decoder.partition() != expectedPartition)
-        {
-            throw new IllegalArgumentException("read of partition " + decoder.partition() +
-                " sent to the group of partition " + expectedPartition);
-        }
         final byte[] key = new byte[decoder.keyLength()];
         decoder.getKey(key, 0, key.length);
-        return key;
+        return new Read(decoder.partition(), key);
     }
 }

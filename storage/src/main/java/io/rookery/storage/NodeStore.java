@@ -4,8 +4,9 @@ import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
-import java.util.concurrent.atomic.AtomicLongArray;
+import java.util.concurrent.ConcurrentHashMap;
 
 import org.rocksdb.CompressionType;
 import org.rocksdb.EnvOptions;
@@ -25,16 +26,17 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The one RocksDB of a node. Every partition is a key range ({@link Keys}); each committed Raft
- * entry arrives as a {@link PartitionBatch} written together with the entry's index, so replaying
- * an entry that was already applied is recognised and skipped.
+ * The one RocksDB of a node. Every Raft group this node holds a replica of is a key range
+ * ({@link Keys}), and every partition of the group a sub-range of it; each committed Raft entry
+ * arrives as a {@link GroupBatch} written together with the entry's index, so replaying an entry
+ * that was already applied is recognised and skipped.
  * <p>
  * Writes are not fsynced: the Raft log is the durable record and anything RocksDB loses in an
  * operating-system crash is re-applied from it on restart. The log is only purged behind a
  * snapshot, and a snapshot file is synced before it is reported.
  * <p>
- * Thread-safety: reads from any thread. Commits to one partition must come from one thread at a
- * time (Ratis applies a group's entries in order on one thread); different partitions may commit
+ * Thread-safety: reads from any thread. Commits to one group must come from one thread at a
+ * time (Ratis applies a group's entries in order on one thread); different groups may commit
  * concurrently.
  */
 public final class NodeStore implements AutoCloseable
@@ -50,8 +52,7 @@ public final class NodeStore implements AutoCloseable
     private final Options options;
     private final WriteOptions writeOptions;
     private final RocksDB db;
-    private final AtomicLongArray appliedIndex;
-    private final AtomicLongArray appliedTerm;
+    private final Map<Long, AppliedIndex> applied = new ConcurrentHashMap<>();
     private volatile boolean closed;
 
     private NodeStore(final Context ctx)
@@ -83,12 +84,6 @@ public final class NodeStore implements AutoCloseable
         this.options = options;
         this.writeOptions = writeOptions;
         this.db = db;
-        this.appliedIndex = new AtomicLongArray(ctx.partitionCount());
-        this.appliedTerm = new AtomicLongArray(ctx.partitionCount());
-        for (int p = 0; p < ctx.partitionCount(); p++)
-        {
-            reloadAppliedIndex(p);
-        }
     }
 
     /**
@@ -110,15 +105,16 @@ public final class NodeStore implements AutoCloseable
     }
 
     /**
-     * @param partition a partition.
+     * @param group     a group's key.
+     * @param partition a partition of the group.
      * @param key       key within the partition.
      * @return the committed value, or null.
      */
-    public byte[] get(final int partition, final byte[] key)
+    public byte[] get(final long group, final int partition, final byte[] key)
     {
         try
         {
-            return db.get(Keys.partitionKey(partition, key));
+            return db.get(Keys.fullKey(group, partition, key));
         }
         catch (final RocksDBException ex)
         {
@@ -127,22 +123,31 @@ public final class NodeStore implements AutoCloseable
     }
 
     /**
-     * @param partition a partition.
-     * @return index and term of the last entry applied to it.
+     * @param group a group's key.
+     * @param key   key among the group's own records.
+     * @return the committed value, or null.
      */
-    public AppliedIndex appliedIndex(final int partition)
+    public byte[] getMeta(final long group, final byte[] key)
     {
-        return new AppliedIndex(appliedTerm.get(partition), appliedIndex.get(partition));
+        return get(group, Keys.META_PARTITION, key);
     }
 
     /**
-     * @param partition the partition to write to.
+     * @param group a group's key.
+     * @return index and term of the last entry applied to the group's range.
+     */
+    public AppliedIndex appliedIndex(final long group)
+    {
+        return applied.computeIfAbsent(group, this::loadAppliedIndex);
+    }
+
+    /**
+     * @param group the group to write to.
      * @return an empty batch; fill it, then {@link #commit} it.
      */
-    public PartitionBatch newBatch(final int partition)
+    public GroupBatch newBatch(final long group)
     {
-        checkPartition(partition);
-        return new PartitionBatch(partition);
+        return new GroupBatch(group, ctx.partitionCount());
     }
 
     /**
@@ -153,46 +158,47 @@ public final class NodeStore implements AutoCloseable
      * @param index index of the entry.
      * @return true when written, false when the entry had already been applied (idempotent replay).
      */
-    public boolean commit(final PartitionBatch batch, final long term, final long index)
+    public boolean commit(final GroupBatch batch, final long term, final long index)
     {
-        final int partition = batch.partition();
-        if (index <= appliedIndex.get(partition))
+        final long group = batch.group();
+        if (index <= appliedIndex(group).index())
         {
             return false;
         }
         try
         {
-            batch.writeBatch().put(
-                Keys.partitionKey(partition, Keys.APPLIED_INDEX_KEY), encodeApplied(term, index));
+            batch.writeBatch().put(Keys.fullKey(group, Keys.META_PARTITION, Keys.APPLIED_INDEX_KEY),
+                encodeApplied(term, index));
             db.write(writeOptions, batch.writeBatch());
         }
         catch (final RocksDBException ex)
         {
-            throw new StoreException("commit of entry " + index + " failed in partition " + partition, ex);
+            throw new StoreException("commit of entry " + index + " failed in group " + Long.toHexString(group), ex);
         }
-        appliedTerm.set(partition, term);
-        appliedIndex.set(partition, index);
+        applied.put(group, new AppliedIndex(term, index));
         return true;
     }
 
     /**
-     * Visits the committed entries of a partition whose key starts with {@code prefix}, in key order.
+     * Visits the committed entries of one partition of a group whose key starts with {@code prefix},
+     * in key order.
      *
+     * @param group     a group's key.
      * @param partition a partition.
-     * @param prefix    key prefix within the partition (at least the key space byte).
+     * @param prefix    key prefix within the partition (empty for the whole sub-range).
      * @param visitor   receives each key (within the partition) and value; returns false to stop.
      */
-    public void scan(final int partition, final byte[] prefix, final Visitor visitor)
+    public void scan(final long group, final int partition, final byte[] prefix, final Visitor visitor)
     {
-        final byte[] start = Keys.partitionKey(partition, prefix);
-        final byte[] end = prefixEnd(start);
+        final byte[] start = Keys.fullKey(group, partition, prefix);
+        final byte[] end = prefix.length == 0 ? Keys.partitionEnd(group, partition) : prefixEnd(start);
         try (Slice upper = end == null ? null : new Slice(end);
             ReadOptions readOptions = new ReadOptions().setIterateUpperBound(upper);
             RocksIterator it = db.newIterator(readOptions))
         {
             for (it.seek(start); it.isValid(); it.next())
             {
-                if (!visitor.visit(Keys.stripPartition(it.key()), it.value()))
+                if (!visitor.visit(Keys.stripPrefix(it.key()), it.value()))
                 {
                     break;
                 }
@@ -206,43 +212,57 @@ public final class NodeStore implements AutoCloseable
     }
 
     /**
-     * Writes a partition's whole key range, as of one consistent point, to an SST file.
+     * Visits the group's own records whose key starts with {@code prefix}, in key order.
      *
-     * @param partition a partition.
-     * @param file      the SST file to create; its parent must exist.
-     * @return the applied index contained in the file, or {@link AppliedIndex#INITIAL} (and no
-     * file) when nothing was ever applied to the partition.
+     * @param group   a group's key.
+     * @param prefix  key prefix among the group's records.
+     * @param visitor receives each key and value; returns false to stop.
      */
-    public AppliedIndex writeSnapshot(final int partition, final Path file)
+    public void scanMeta(final long group, final byte[] prefix, final Visitor visitor)
+    {
+        scan(group, Keys.META_PARTITION, prefix, visitor);
+    }
+
+    /**
+     * Writes a group's whole key range (every partition it holds and its own records), as of one
+     * consistent point, to an SST file.
+     *
+     * @param group a group's key.
+     * @param file  the SST file to create; its parent must exist.
+     * @return the applied index contained in the file, or {@link AppliedIndex#INITIAL} (and no
+     * file) when nothing was ever applied to the group.
+     */
+    public AppliedIndex writeSnapshot(final long group, final Path file)
     {
         final Snapshot snapshot = db.getSnapshot();
-        try (Slice upper = new Slice(Keys.partitionEnd(partition));
+        try (Slice upper = new Slice(Keys.groupEnd(group));
             ReadOptions readOptions = new ReadOptions().setSnapshot(snapshot).setIterateUpperBound(upper);
             RocksIterator it = db.newIterator(readOptions);
             EnvOptions envOptions = new EnvOptions();
             Options sstOptions = new Options().setCompressionType(CompressionType.LZ4_COMPRESSION))
         {
-            final byte[] appliedBytes = db.get(readOptions, Keys.partitionKey(partition, Keys.APPLIED_INDEX_KEY));
+            final byte[] appliedBytes =
+                db.get(readOptions, Keys.fullKey(group, Keys.META_PARTITION, Keys.APPLIED_INDEX_KEY));
             if (appliedBytes == null)
             {
                 return AppliedIndex.INITIAL;
             }
-            final AppliedIndex applied = decodeApplied(appliedBytes);
+            final AppliedIndex contained = decodeApplied(appliedBytes);
             try (SstFileWriter writer = new SstFileWriter(envOptions, sstOptions))
             {
                 writer.open(file.toString());
-                for (it.seek(Keys.partitionStart(partition)); it.isValid(); it.next())
+                for (it.seek(Keys.groupStart(group)); it.isValid(); it.next())
                 {
                     writer.put(it.key(), it.value());
                 }
                 it.status();
                 writer.finish();
             }
-            return applied;
+            return contained;
         }
         catch (final RocksDBException ex)
         {
-            throw new StoreException("snapshot of partition " + partition + " failed", ex);
+            throw new StoreException("snapshot of group " + Long.toHexString(group) + " failed", ex);
         }
         finally
         {
@@ -252,14 +272,14 @@ public final class NodeStore implements AutoCloseable
     }
 
     /**
-     * Replaces a partition's whole key range with the content of an SST file written by
+     * Replaces a group's whole key range with the content of an SST file written by
      * {@link #writeSnapshot}.
      *
-     * @param partition a partition.
-     * @param file      the SST file; it is not modified.
-     * @return the applied index the partition now has.
+     * @param group a group's key.
+     * @param file  the SST file; it is not modified.
+     * @return the applied index the group now has.
      */
-    public AppliedIndex installSnapshot(final int partition, final Path file)
+    public AppliedIndex installSnapshot(final long group, final Path file)
     {
         try (IngestExternalFileOptions ingest = new IngestExternalFileOptions()
             .setMoveFiles(false)
@@ -267,34 +287,35 @@ public final class NodeStore implements AutoCloseable
             .setAllowGlobalSeqNo(true)
             .setAllowBlockingFlush(true))
         {
-            db.deleteRange(writeOptions, Keys.partitionStart(partition), Keys.partitionEnd(partition));
+            db.deleteRange(writeOptions, Keys.groupStart(group), Keys.groupEnd(group));
             db.ingestExternalFile(List.of(file.toString()), ingest);
         }
         catch (final RocksDBException ex)
         {
-            throw new StoreException("install of snapshot " + file + " into partition " + partition + " failed", ex);
+            throw new StoreException("install of snapshot " + file + " into group " + Long.toHexString(group) +
+                " failed", ex);
         }
-        reloadAppliedIndex(partition);
-        LOG.info("installed snapshot partition={} applied={}", partition, appliedIndex(partition));
-        return appliedIndex(partition);
+        applied.put(group, loadAppliedIndex(group));
+        LOG.info("installed snapshot group={} applied={}", Long.toHexString(group), appliedIndex(group));
+        return appliedIndex(group);
     }
 
     /**
-     * Deletes a partition's whole key range (the node no longer hosts a replica of it).
+     * Deletes a group's whole key range (the node no longer holds a replica of it).
      *
-     * @param partition a partition.
+     * @param group a group's key.
      */
-    public void clearPartition(final int partition)
+    public void clearGroup(final long group)
     {
         try
         {
-            db.deleteRange(writeOptions, Keys.partitionStart(partition), Keys.partitionEnd(partition));
+            db.deleteRange(writeOptions, Keys.groupStart(group), Keys.groupEnd(group));
         }
         catch (final RocksDBException ex)
         {
-            throw new StoreException("clear of partition " + partition + " failed", ex);
+            throw new StoreException("clear of group " + Long.toHexString(group) + " failed", ex);
         }
-        reloadAppliedIndex(partition);
+        applied.put(group, loadAppliedIndex(group));
     }
 
     /**
@@ -354,20 +375,10 @@ public final class NodeStore implements AutoCloseable
         options.close();
     }
 
-    private void reloadAppliedIndex(final int partition)
+    private AppliedIndex loadAppliedIndex(final long group)
     {
-        final byte[] bytes = get(partition, Keys.APPLIED_INDEX_KEY);
-        final AppliedIndex applied = bytes == null ? AppliedIndex.INITIAL : decodeApplied(bytes);
-        appliedTerm.set(partition, applied.term());
-        appliedIndex.set(partition, applied.index());
-    }
-
-    private void checkPartition(final int partition)
-    {
-        if (partition < 0 || partition >= ctx.partitionCount())
-        {
-            throw new IllegalArgumentException("partition " + partition + " outside [0, " + ctx.partitionCount() + ")");
-        }
+        final byte[] bytes = getMeta(group, Keys.APPLIED_INDEX_KEY);
+        return bytes == null ? AppliedIndex.INITIAL : decodeApplied(bytes);
     }
 
     private static byte[] encodeApplied(final long term, final long index)
@@ -432,7 +443,7 @@ public final class NodeStore implements AutoCloseable
     public static final class Context
     {
         private Path directory;
-        private int partitionCount = 16;
+        private int partitionCount = 256;
         private long writeBufferBytes = 16L * 1024 * 1024;
 
         /**
@@ -443,7 +454,7 @@ public final class NodeStore implements AutoCloseable
         public Context conclude()
         {
             Objects.requireNonNull(directory, "store.directory must be set");
-            if (partitionCount < 1 || partitionCount > 65535)
+            if (partitionCount < 1 || partitionCount > Keys.MAX_PARTITIONS)
             {
                 throw new IllegalArgumentException("store.partitionCount out of range: " + partitionCount);
             }
@@ -477,7 +488,7 @@ public final class NodeStore implements AutoCloseable
         }
 
         /**
-         * @param count number of partitions (default 16).
+         * @param count number of partitions (default 256).
          * @return this.
          */
         public Context partitionCount(final int count)

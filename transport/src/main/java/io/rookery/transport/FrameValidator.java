@@ -9,6 +9,7 @@ import io.rookery.transport.codecs.EphemeralMessageDecoder;
 import io.rookery.transport.codecs.FrameBatchDecoder;
 import io.rookery.transport.codecs.MessageAckDecoder;
 import io.rookery.transport.codecs.MessageHeaderDecoder;
+import io.rookery.transport.codecs.PartitionHandoffDecoder;
 import org.agrona.DirectBuffer;
 
 /**
@@ -64,6 +65,8 @@ public final class FrameValidator
             EphemeralMessageDecoder.senderKeyHeaderLength(),
             EphemeralMessageDecoder.payloadHeaderLength() };
         VAR_FIELDS_BY_TEMPLATE[FrameBatchDecoder.TEMPLATE_ID] = NO_FIELDS;
+        VAR_FIELDS_BY_TEMPLATE[PartitionHandoffDecoder.TEMPLATE_ID] = new int[] {
+            PartitionHandoffDecoder.dataHeaderLength() };
     }
 
     private FrameValidator()
@@ -207,6 +210,7 @@ public final class FrameValidator
             case MessageAckDecoder.TEMPLATE_ID -> MessageAckDecoder.BLOCK_LENGTH;
             case EphemeralMessageDecoder.TEMPLATE_ID -> EphemeralMessageDecoder.BLOCK_LENGTH;
             case FrameBatchDecoder.TEMPLATE_ID -> FrameBatchDecoder.BLOCK_LENGTH;
+            case PartitionHandoffDecoder.TEMPLATE_ID -> PartitionHandoffDecoder.BLOCK_LENGTH;
             default -> Integer.MAX_VALUE;
         };
     }

@@ -121,11 +121,26 @@ class FrameValidatorTest
     void unknownTemplatesAreRejected()
     {
         final int length = Frames.request(buffer, 0, 1, "k", PAYLOAD);
-        for (final int template : new int[] {0, 7, 8, 100, 0xFFFF})
+        for (final int template : new int[] {0, 8, 100, 0xFFFF})
         {
             Frames.putU16(buffer, TEMPLATE_ID_OFFSET, template);
             assertThat(validate(0, length)).as("template %d", template).isEqualTo(UNKNOWN_TEMPLATE);
         }
+    }
+
+    @Test
+    void aPartitionHandoffIsValidAndItsChunkMustFitTheFrame()
+    {
+        final io.rookery.transport.codecs.PartitionHandoffEncoder encoder =
+            new io.rookery.transport.codecs.PartitionHandoffEncoder()
+                .wrapAndApplyHeader(buffer, 0, new io.rookery.transport.codecs.MessageHeaderEncoder())
+                .correlationId(1).senderNode(2).partition(3).epoch(4).sourceGroup(5).targetGroup(6).chunk(0)
+                .last((short)1);
+        encoder.putData(PAYLOAD, 0, PAYLOAD.length);
+        final int length = MessageHeaderDecoder.ENCODED_LENGTH + encoder.encodedLength();
+
+        assertThat(validate(0, length)).isEqualTo(VALID);
+        assertThat(validate(0, length - 1)).isEqualTo(TRUNCATED);
     }
 
     @Test

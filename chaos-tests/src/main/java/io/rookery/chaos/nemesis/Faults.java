@@ -7,6 +7,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.BiFunction;
 import java.util.function.Supplier;
 
@@ -18,8 +19,8 @@ import io.rookery.chaos.ChaosCluster;
  */
 public final class Faults
 {
-    /** Raft's election timeout is 1-2 s: a pause of 0.8 s should not cost a leadership. */
-    static final Duration SHORT_PAUSE = Duration.ofMillis(800);
+    /** Raft's election timeout is 0.5-1 s: a pause of 0.4 s should not cost a leadership. */
+    static final Duration SHORT_PAUSE = Duration.ofMillis(400);
     /** Longer than the election timeout and than gossip's suspicion timeout (~4 s). */
     static final Duration LONG_PAUSE = Duration.ofSeconds(7);
     /**
@@ -73,6 +74,9 @@ public final class Faults
         CATALOGUE.put("delay", (n, d) -> new Netem(n, d, "delay 60ms 20ms"));
         CATALOGUE.put("reorder", (n, d) -> new Netem(n, d, "delay 10ms reorder 25% 50%"));
         CATALOGUE.put("restart-all", (n, d) -> new RestartAll(n));
+        CATALOGUE.put("move-partitions", (n, d) -> new MovePartitions(n, d));
+        CATALOGUE.put("leave-join", (n, d) -> new LeaveJoin(n));
+        CATALOGUE.put("rolling-restart", (n, d) -> new RollingRestart(n));
     }
 
     /**
@@ -412,6 +416,230 @@ public final class Faults
                 all.add(i);
             }
             return restartTogether(cluster, all);
+        }
+    }
+
+    /**
+     * Partitions handed between groups by hand, through the admin API, while the workloads run: a
+     * burst every two seconds for as long as the fault is held. Placement's balancer moves them back
+     * afterwards, so each forced move is two handoffs.
+     */
+    private static final class MovePartitions implements Fault
+    {
+        private final String name;
+        private final Duration hold;
+        private final AtomicInteger started = new AtomicInteger();
+        private final AtomicInteger refused = new AtomicInteger();
+        private volatile boolean healed;
+        private Thread mover;
+
+        MovePartitions(final String name, final Duration hold)
+        {
+            this.name = name;
+            this.hold = hold;
+        }
+
+        public String name()
+        {
+            return name;
+        }
+
+        public Duration duration()
+        {
+            return hold;
+        }
+
+        public String inject(final ChaosCluster cluster, final Random random)
+        {
+            final long seed = random.nextLong();
+            final String first = burst(cluster, new Random(seed));
+            mover = new Thread(() ->
+            {
+                final Random own = new Random(seed + 1);
+                while (!healed)
+                {
+                    ChaosCluster.sleep(2000);
+                    if (!healed)
+                    {
+                        burst(cluster, own);
+                    }
+                }
+            }, "chaos-mover");
+            mover.setDaemon(true);
+            mover.start();
+            return first;
+        }
+
+        private String burst(final ChaosCluster cluster, final Random random)
+        {
+            final com.fasterxml.jackson.databind.JsonNode view = cluster.view();
+            if (view == null)
+            {
+                return "no node answered /cluster";
+            }
+            final List<String> moved = new ArrayList<>();
+            final com.fasterxml.jackson.databind.JsonNode partitions = view.get("partitions");
+            for (int i = 0; i < 6; i++)
+            {
+                final com.fasterxml.jackson.databind.JsonNode p = partitions.get(random.nextInt(partitions.size()));
+                if (p.get("leader").isNull())
+                {
+                    continue;
+                }
+                final String to = cluster.nodeId(random.nextInt(cluster.size()));
+                if (("g-" + to).equals(p.get("group").asText()))
+                {
+                    continue;
+                }
+                final int status = cluster.movePartition(p.get("partition").asInt(), p.get("leader").asText(), to);
+                if (status == 202)
+                {
+                    started.incrementAndGet();
+                    moved.add(p.get("partition").asInt() + "->g-" + to);
+                }
+                else
+                {
+                    refused.incrementAndGet();
+                }
+            }
+            return "moves started " + moved;
+        }
+
+        public String heal(final ChaosCluster cluster)
+        {
+            healed = true;
+            try
+            {
+                mover.join(10_000);
+            }
+            catch (final InterruptedException ex)
+            {
+                Thread.currentThread().interrupt();
+            }
+            double released = 0;
+            for (int i = 0; i < cluster.size(); i++)
+            {
+                final double value = cluster.metric(i, "rookery_partition_moves_total{step=\"released\"}");
+                released += Double.isNaN(value) ? 0 : value;
+            }
+            return "forced moves started " + started.get() + ", refused " + refused.get() +
+                "; handoffs completed so far (cluster-wide, with the balancer's) " + (long)released;
+        }
+    }
+
+    /**
+     * A node leaves for good (graceful stop, held past the grace period, so its replicas are replaced,
+     * its group's partitions move to the other groups and the group retires), then a new node of the
+     * same name joins with an empty data directory: it creates its group and partitions move to it.
+     */
+    private static final class LeaveJoin implements Fault
+    {
+        /** The nodes' default grace period (30 s), the balancer's settle time (5 s) and the moves. */
+        static final Duration AWAY = Duration.ofSeconds(50);
+        private final String name;
+        private int node;
+
+        LeaveJoin(final String name)
+        {
+            this.name = name;
+        }
+
+        public String name()
+        {
+            return name;
+        }
+
+        public Duration duration()
+        {
+            return AWAY;
+        }
+
+        public String inject(final ChaosCluster cluster, final Random random)
+        {
+            node = random.nextInt(cluster.size());
+            return cluster.stop(node);
+        }
+
+        public String heal(final ChaosCluster cluster)
+        {
+            final com.fasterxml.jackson.databind.JsonNode view = cluster.view();
+            final StringBuilder evidence = new StringBuilder();
+            if (view != null)
+            {
+                boolean groupLeft = true;
+                for (final com.fasterxml.jackson.databind.JsonNode g : view.get("groups"))
+                {
+                    if (g.get("name").asText().equals("g-" + cluster.nodeId(node)) && !g.path("retired").asBoolean())
+                    {
+                        groupLeft = false;
+                        evidence.append("its group still holds ").append(g.get("partitionCount").asInt())
+                            .append(" partitions; ");
+                    }
+                }
+                if (groupLeft)
+                {
+                    evidence.append("its group was retired while it was away; ");
+                }
+            }
+            return evidence + cluster.nodeId(node) + " " + cluster.joinAfresh(node, RESTART_TIMEOUT);
+        }
+    }
+
+    /**
+     * The upgrade procedure under load: `rookery restart`'s steps for every node in turn (drain,
+     * stop asking to be restarted, the cluster's supervisor starts it again, wait until it is ready).
+     * The whole tour happens in the injection; the heal has nothing left to undo.
+     */
+    private static final class RollingRestart implements Fault
+    {
+        private final String name;
+
+        RollingRestart(final String name)
+        {
+            this.name = name;
+        }
+
+        public String name()
+        {
+            return name;
+        }
+
+        public Duration duration()
+        {
+            return Duration.ZERO;
+        }
+
+        public String inject(final ChaosCluster cluster, final Random random)
+        {
+            final StringBuilder evidence = new StringBuilder();
+            for (int i = 0; i < cluster.size(); i++)
+            {
+                final long start = System.nanoTime();
+                final long before = cluster.pid(i);
+                final int code;
+                try
+                {
+                    code = io.rookery.cli.RestartCommand.restart(cluster.nodeId(i), cluster.endpoints().get(i),
+                        RESTART_TIMEOUT, new java.io.PrintStream(java.io.OutputStream.nullOutputStream()));
+                }
+                catch (final Exception ex)
+                {
+                    return evidence + cluster.nodeId(i) + " failed: " + ex;
+                }
+                evidence.append(cluster.nodeId(i)).append(code == 0 ? " back" : " NOT back (exit " + code + ")")
+                    .append(" as pid ").append(cluster.pid(i)).append(cluster.pid(i) == before ? " (same!)" : "")
+                    .append(" in ").append((System.nanoTime() - start) / 1_000_000).append(" ms; ");
+                if (code != 0)
+                {
+                    break;
+                }
+            }
+            return evidence.toString();
+        }
+
+        public String heal(final ChaosCluster cluster)
+        {
+            return "every node restarted in turn";
         }
     }
 

@@ -8,12 +8,15 @@ import java.util.Random;
 import java.util.concurrent.atomic.AtomicLong;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import io.rookery.api.AgentId;
 import io.rookery.api.Codecs;
 import io.rookery.chaos.ChaosCluster;
+import io.rookery.chaos.ChaosMain;
 import io.rookery.chaos.History;
 import io.rookery.chaos.Violation;
 import io.rookery.client.RookeryClient;
 import io.rookery.client.RookeryException;
+import io.rookery.node.Partitioner;
 
 /**
  * Transfers between accounts in different partitions, each with an idempotency key so a retry
@@ -145,7 +148,7 @@ public final class BankWorkload extends AbstractWorkload
         if (!settled(balances))
         {
             violations.add(new Violation(name(), "credits still in flight (or accounts unreadable) " + deadline +
-                " after the cluster healed"));
+                " after the cluster healed: " + describeUnsettled(cluster, balances)));
             return violations;
         }
         long total = 0;
@@ -169,6 +172,35 @@ public final class BankWorkload extends AbstractWorkload
                 ACCOUNTS * DEPOSIT));
         }
         return violations;
+    }
+
+    /**
+     * Names the accounts not settled, with their partitions, and prints what every node knows of
+     * the first few of those partitions (owner, leader, outbox and inbox), for the report.
+     */
+    private static String describeUnsettled(final ChaosCluster cluster, final JsonNode[] balances)
+    {
+        final StringBuilder names = new StringBuilder();
+        int described = 0;
+        for (int i = 0; i < ACCOUNTS; i++)
+        {
+            if (balances[i] != null && balances[i].get("inFlight").asLong() == 0)
+            {
+                continue;
+            }
+            final int partition = Partitioner.partition(AgentId.of("account", "chaos-a-" + i), ChaosMain.PARTITIONS);
+            names.append(names.isEmpty() ? "" : ", ").append("chaos-a-").append(i).append(" (partition ")
+                .append(partition).append(balances[i] == null ? ", unreadable)" : ", in flight " +
+                    balances[i].get("inFlight").asLong() + ")");
+            if (described++ < 3)
+            {
+                System.out.println("bank: partition " + partition + " of unsettled chaos-a-" + i +
+                    " as each node sees it:");
+                cluster.describePartition(partition)
+                    .forEach((node, view) -> System.out.println("  " + node + ": " + view));
+            }
+        }
+        return names.toString();
     }
 
     private boolean settled(final JsonNode[] balances)

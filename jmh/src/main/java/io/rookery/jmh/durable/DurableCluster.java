@@ -29,7 +29,7 @@ public final class DurableCluster implements AutoCloseable
 
     public DurableCluster(final boolean groupCommit, final int counters)
     {
-        this(groupCommit, counters, 16);
+        this(groupCommit, counters, RookeryNode.Context.DEFAULT_PARTITIONS);
     }
 
     public DurableCluster(final boolean groupCommit, final int counters, final int partitions)

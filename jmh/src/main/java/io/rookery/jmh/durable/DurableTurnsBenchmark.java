@@ -20,10 +20,11 @@ import org.openjdk.jmh.annotations.Threads;
 import org.openjdk.jmh.annotations.Warmup;
 
 /**
- * Durable turns per second on a 3-node cluster with 3 replicas per partition: group commit (many
- * turns per Raft entry) beside one entry per turn (the same runtime with batches of one), in the
- * same run. Each operation is one acknowledged increment of a counter agent; a window of asks
- * stays in flight, one per counter, the counters spread over all 16 partitions. One entry per
+ * Durable turns per second on a default 3-node cluster (256 partitions in three Raft groups of 3
+ * replicas): group commit (many turns of many partitions per Raft entry) beside one entry per turn
+ * (the same runtime with batches of one), in the same run. Each operation is one acknowledged
+ * increment of a counter agent; a window of asks stays in flight, one per counter, the counters
+ * spread over all the partitions. One entry per
  * turn keeps 256 in flight: it is bound by entries, and a deeper queue would only wait longer
  * (4,096 in flight at ~700 turns/s is ~6 s per ask, past the request timeout).
  */

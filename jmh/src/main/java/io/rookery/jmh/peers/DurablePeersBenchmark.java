@@ -24,12 +24,9 @@ import org.openjdk.jmh.annotations.Warmup;
  * Replicated increments per second, Rookery beside jgroups-raft, in the same run: three members
  * in this JVM, a majority-replicated and fsynced log, the same number of increments in flight.
  * <ul>
- *   <li>{@code rookery-durable}: durable counter agents on three nodes, 16 partitions (the default)
- *       with three replicas each, acknowledged once the turn's entry commits;</li>
- *   <li>{@code rookery-durable-3p}: the same with 3 partitions, one led by each node: as few Raft
- *       groups as the cluster can balance;</li>
- *   <li>{@code rookery-durable-1p}: one partition, so one Raft group of three replicas: the shape of
- *       jgroups-raft's single group, with every turn on one leader;</li>
+ *   <li>{@code rookery-durable}: durable counter agents on three nodes in the default configuration:
+ *       256 partitions held by three Raft groups (one led by each node) of three replicas each,
+ *       acknowledged once the turn's entry commits;</li>
  *   <li>{@code jgroups-raft}: one replicated counter ({@code CounterService}) on a three-member
  *       Raft group, acknowledged once the increment commits.</li>
  * </ul>
@@ -48,7 +45,7 @@ public class DurablePeersBenchmark
 {
     static final int INCREMENTS_PER_INVOCATION = 2048;
 
-    @Param({"rookery-durable", "rookery-durable-3p", "rookery-durable-1p", "jgroups-raft"})
+    @Param({"rookery-durable", "jgroups-raft"})
     public String system;
 
     @Param({"256"})
@@ -63,18 +60,13 @@ public class DurablePeersBenchmark
     {
         if (system.startsWith("rookery-durable"))
         {
-            rookery = new DurableCluster(true, Math.max(1024, inFlight), partitions(system));
+            rookery = new DurableCluster(true, Math.max(1024, inFlight));
         }
         else
         {
             jgroups = new JGroupsRaftCounter();
         }
         window = new CallWindow(inFlight);
-    }
-
-    static int partitions(final String system)
-    {
-        return system.endsWith("-1p") ? 1 : system.endsWith("-3p") ? 3 : 16;
     }
 
     @TearDown(Level.Trial)

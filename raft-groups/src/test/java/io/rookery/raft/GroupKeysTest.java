@@ -3,8 +3,6 @@ package io.rookery.raft;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.HashSet;
-import java.util.List;
-import java.util.Map;
 import java.util.Set;
 
 import io.rookery.storage.NodeStore;
@@ -17,63 +15,39 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 /**
- * What every node must compute identically without talking to the others (group ids, placement),
- * and the fail-fast checks of the settings. No Raft server is started.
+ * What every node must compute identically without talking to the others (group keys, Ratis group
+ * ids), and the fail-fast checks of the Raft settings. No Raft server is started.
  */
 @Timeout(30)
-class PartitionGroupsTest
+class GroupKeysTest
 {
     @TempDir
     Path dir;
 
     @Test
-    void groupIdsArePinned()
+    void groupKeysAndIdsArePinned()
     {
-        // Group ids name Ratis's storage directories: they are on-disk format.
-        assertThat(PartitionGroups.groupId("rookery", 0).getUuid()).hasToString("702183e6-9aeb-3359-a552-9dccda5f80b7");
-        assertThat(PartitionGroups.groupId("rookery", 1).getUuid()).hasToString("ef9fc827-5a7b-3c7d-a605-adedfee8de49");
+        // Group keys prefix every key in the store and group ids name Ratis's directories: on-disk format.
+        assertThat(GroupKeys.hex(GroupKeys.of("n1"))).isEqualTo("d96dec36d0bfaf1b");
+        assertThat(GroupKeys.raftGroupId("rookery", GroupKeys.of("n1")).getUuid())
+            .hasToString("5247ed44-b9dd-58ff-d96d-ec36d0bfaf1b");
     }
 
     @Test
-    void groupIdIsDeterministic()
-    {
-        for (int p = 0; p < 64; p++)
-        {
-            final RaftGroupId first = PartitionGroups.groupId("cluster-a", p);
-            final RaftGroupId second = PartitionGroups.groupId(new String("cluster-a"), p);
-            assertThat(second).isEqualTo(first);
-            assertThat(second.getUuid()).isEqualTo(first.getUuid());
-        }
-    }
-
-    @Test
-    void groupIdDiffersPerPartitionAndPerCluster()
+    void aGroupIdCarriesItsKeyAndRefusesAnotherCluster()
     {
         final Set<RaftGroupId> ids = new HashSet<>();
-        for (final String cluster : List.of("rookery", "other", "rookery2", ""))
+        for (int i = 0; i < 500; i++)
         {
-            for (int p = 0; p < 256; p++)
-            {
-                assertThat(ids.add(PartitionGroups.groupId(cluster, p)))
-                    .as("group id of %s/%d is unique", cluster, p).isTrue();
-            }
+            final long key = GroupKeys.of("node-" + i);
+            final RaftGroupId id = GroupKeys.raftGroupId("cluster-a", key);
+            assertThat(GroupKeys.groupKeyOf("cluster-a", id)).isEqualTo(key);
+            assertThat(ids.add(id)).isTrue();
+            assertThat(key).isNotIn(-1L, 0L);
         }
-        assertThat(PartitionGroups.groupId("a", 11)).isNotEqualTo(PartitionGroups.groupId("a1", 1));
-    }
-
-    @Test
-    void placementOfMatchesPlacementForEveryPartition()
-    {
-        final PartitionGroups.Context ctx = new PartitionGroups.Context().partitionCount(16).replicationFactor(3);
-        final List<String> members = List.of("n4", "n1", "n3", "n2", "n5");
-
-        final Map<Integer, List<String>> placement = ctx.placementOf(members);
-
-        assertThat(placement).hasSize(16);
-        for (int p = 0; p < 16; p++)
-        {
-            assertThat(placement.get(p)).isEqualTo(Placement.replicas(members, p, 3));
-        }
+        final RaftGroupId id = GroupKeys.raftGroupId("cluster-a", 7);
+        assertThatThrownBy(() -> GroupKeys.groupKeyOf("cluster-b", id))
+            .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("not a group of cluster 'cluster-b'");
     }
 
     @Test
@@ -90,32 +64,31 @@ class PartitionGroupsTest
                 .isInstanceOf(NullPointerException.class).hasMessageContaining("raft.store");
             assertThatThrownBy(() -> valid(store).port(0).conclude())
                 .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("raft.port");
-            assertThatThrownBy(() -> valid(store).port(65536).conclude())
-                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("raft.port");
             assertThatThrownBy(() -> valid(store).partitionCount(8).conclude())
                 .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("differs from the store's 16");
             assertThatThrownBy(() -> valid(store).replicationFactor(0).conclude())
                 .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("raft.replicationFactor");
             assertThatThrownBy(() -> valid(store).electionTimeoutMin(Duration.ofSeconds(2)).conclude())
                 .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("raft.electionTimeoutMin");
-            assertThatThrownBy(() -> valid(store).electionTimeoutMin(Duration.ofMillis(10)).conclude())
-                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("raft.electionTimeoutMin");
             assertThatThrownBy(() -> valid(store).requestTimeout(Duration.ofSeconds(2)).conclude())
                 .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("raft.requestTimeout");
+            assertThatThrownBy(() -> valid(store).serverThreads(0).conclude())
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("raft.serverThreads");
             assertThatThrownBy(() -> valid(store).snapshotThreshold(0).conclude())
                 .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("raft.snapshotThreshold");
 
-            final PartitionGroups.Context ok = valid(store).conclude();
+            final RaftGroups.Context ok = valid(store).conclude();
             assertThat(ok.partitionCount()).isEqualTo(16);
             assertThat(ok.store()).isSameAs(store);
         }
     }
 
-    private PartitionGroups.Context valid(final NodeStore store)
+    private RaftGroups.Context valid(final NodeStore store)
     {
-        return new PartitionGroups.Context()
+        return new RaftGroups.Context()
             .nodeId("n1")
             .port(9000)
+            .partitionCount(16)
             .storageDir(dir.resolve("raft"))
             .store(store);
     }

@@ -6,46 +6,40 @@ import java.util.Queue;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.TimeUnit;
 
+import io.rookery.transport.codecs.Status;
 import org.agrona.concurrent.Agent;
 import org.agrona.concurrent.IdleStrategy;
 import org.agrona.concurrent.ManyToOneConcurrentArrayQueue;
 
 /**
- * A single-threaded loop that owns several partitions: every turn, commit result and role change
- * of those partitions runs on its thread, so partition state needs no locks.
+ * A single-threaded loop that owns several group replicas: every turn, commit result, role change
+ * and handoff step of those groups runs on its thread, so their state needs no locks.
  * <p>
  * Two queues feed it. Messages for agents arrive on a bounded queue: when it is full the sender
- * is told the node is overloaded. Control events (role changes, commit results) arrive on an
- * unbounded queue: they are few, bounded by the number of partitions and entries in flight, and
- * must never be dropped.
+ * is told the node is overloaded. Control events (role changes, commit results, ownership changes)
+ * arrive on an unbounded queue: they are few, bounded by the number of groups and entries in
+ * flight, and must never be dropped.
  */
-final class PartitionLoop implements Agent
+final class TurnLoop implements Agent
 {
     private final int index;
     private final ManyToOneConcurrentArrayQueue<Envelope> inbox;
     private final Queue<Runnable> control = new ConcurrentLinkedQueue<>();
-    private final PartitionRuntime[] byPartition;
-    private final List<PartitionRuntime> owned = new ArrayList<>();
+    private final List<GroupRuntime> groups = new ArrayList<>();
     private final TurnContext turnContext = new TurnContext();
     private final int drainLimit;
     private final WakeableIdleStrategy idleStrategy;
+    private volatile int groupCount;
     private long nowNs = System.nanoTime();
     private long nowMs = System.currentTimeMillis();
 
-    PartitionLoop(final int index, final AgentRuntime runtime, final int partitionCount, final int loopCount)
+    TurnLoop(final int index, final AgentRuntime.Limits limits)
     {
         this.index = index;
-        this.inbox = new ManyToOneConcurrentArrayQueue<>(runtime.limits().loopQueueCapacity());
+        this.inbox = new ManyToOneConcurrentArrayQueue<>(limits.loopQueueCapacity());
         this.drainLimit = 256;
-        this.idleStrategy = new WakeableIdleStrategy(runtime.limits().idleSpins(), 10, TimeUnit.MILLISECONDS,
+        this.idleStrategy = new WakeableIdleStrategy(limits.idleSpins(), 10, TimeUnit.MILLISECONDS,
             () -> !inbox.isEmpty() || !control.isEmpty());
-        this.byPartition = new PartitionRuntime[partitionCount];
-        for (int p = index; p < partitionCount; p += loopCount)
-        {
-            final PartitionRuntime partition = new PartitionRuntime(p, runtime, this);
-            byPartition[p] = partition;
-            owned.add(partition);
-        }
     }
 
     boolean offer(final Envelope envelope)
@@ -61,19 +55,38 @@ final class PartitionLoop implements Agent
         idleStrategy.signal();
     }
 
+    /** Adds a group replica to this loop (on the loop's thread). */
+    void adopt(final GroupRuntime group)
+    {
+        control(() ->
+        {
+            groups.add(group);
+            groupCount = groups.size();
+        });
+    }
+
+    /** Removes a group replica from this loop and closes it (on the loop's thread). */
+    void drop(final GroupRuntime group)
+    {
+        control(() ->
+        {
+            if (groups.remove(group))
+            {
+                group.close();
+            }
+            groupCount = groups.size();
+        });
+    }
+
+    /** @return the groups on this loop; readable from any thread. */
+    int groupCount()
+    {
+        return groupCount;
+    }
+
     IdleStrategy idleStrategy()
     {
         return idleStrategy;
-    }
-
-    PartitionRuntime partition(final int partition)
-    {
-        return byPartition[partition];
-    }
-
-    List<PartitionRuntime> partitions()
-    {
-        return owned;
     }
 
     int queued()
@@ -108,9 +121,9 @@ final class PartitionLoop implements Agent
             work++;
         }
         work += inbox.drain(this::dispatch, drainLimit);
-        for (int i = 0, n = owned.size(); i < n; i++)
+        for (int i = 0, n = groups.size(); i < n; i++)
         {
-            work += owned.get(i).doWork(nowNs);
+            work += groups.get(i).doWork(nowNs);
         }
         return work;
     }
@@ -125,22 +138,21 @@ final class PartitionLoop implements Agent
         Envelope envelope;
         while ((envelope = inbox.poll()) != null)
         {
-            envelope.replier.reply(Response.error(io.rookery.transport.codecs.Status.UNAVAILABLE,
-                "node is shutting down"));
+            envelope.replier.reply(Response.error(Status.UNAVAILABLE, "node is shutting down"));
         }
-        for (final PartitionRuntime partition : owned)
+        for (final GroupRuntime group : groups)
         {
-            partition.close();
+            group.close();
         }
     }
 
     public String roleName()
     {
-        return "rookery-partition-loop-" + index;
+        return "rookery-turn-loop-" + index;
     }
 
     private void dispatch(final Envelope envelope)
     {
-        byPartition[envelope.partition].deliver(envelope);
+        envelope.group.deliver(envelope);
     }
 }
