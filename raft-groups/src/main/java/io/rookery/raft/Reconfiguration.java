@@ -9,6 +9,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
+import java.util.concurrent.TimeUnit;
 
 import org.apache.ratis.client.RaftClient;
 import org.apache.ratis.client.RaftClientConfigKeys;
@@ -34,6 +35,7 @@ import org.slf4j.LoggerFactory;
 public final class Reconfiguration
 {
     private static final Logger LOG = LoggerFactory.getLogger(Reconfiguration.class);
+    private static final long TRANSFER_GRACE_MS = 1_000;
 
     private final RaftGroups groups;
 
@@ -118,10 +120,13 @@ public final class Reconfiguration
      */
     public CompletableFuture<Void> transferLeadership(final long group, final String nodeId, final Duration timeout)
     {
+        // Ratis times a transfer out itself, but not every path of it completes its future (one
+        // stuck for good held a caller for an hour); a transfer always ends by twice its timeout.
         return requestTransfer(group, RaftPeerId.valueOf(nodeId), timeout)
             .thenCompose(reply -> leftSteppingDown(reply) ?
                 stepDown(group, timeout).thenApply(ignored -> reply) : CompletableFuture.completedFuture(reply))
-            .thenApply(Reconfiguration::requireSuccess);
+            .thenApply(Reconfiguration::requireSuccess)
+            .orTimeout(2 * timeout.toMillis() + TRANSFER_GRACE_MS, TimeUnit.MILLISECONDS);
     }
 
     /**
