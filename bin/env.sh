@@ -40,16 +40,16 @@ rookery_maven() {
 
 # Builds the runtime jars (no tests) when they are missing or older than the sources.
 rookery_ensure_built() {
-    local jar="$ROOKERY_HOME/node/target/rookery-node-0.1.0-SNAPSHOT.jar"
-    if [ -f "$jar" ] && [ -d "$ROOKERY_HOME/node/target/lib" ] && \
+    local jar="$ROOKERY_HOME/node/runtime/target/rookery-node-0.1.0-SNAPSHOT.jar"
+    if [ -f "$jar" ] && [ -d "$ROOKERY_HOME/node/runtime/target/lib" ] && [ -d "$ROOKERY_HOME/node/runtime/target/bundles" ] && \
         [ -z "$(find "$ROOKERY_HOME" -path '*/src/main/*' -newer "$jar" -print -quit 2>/dev/null)" ] && \
         [ -z "$(find "$ROOKERY_HOME" -name pom.xml -newer "$jar" -print -quit 2>/dev/null)" ]; then
         return 0
     fi
     echo "rookery: building (first run, or sources changed)..." >&2
-    (cd "$ROOKERY_HOME" && "$(rookery_maven)" -B -q -DskipTests -Dcheckstyle.skip package -pl node -am) >&2
+    (cd "$ROOKERY_HOME" && "$(rookery_maven)" -B -q -DskipTests -Dcheckstyle.skip package -pl node/runtime,node/examples/greeter-v1,node/examples/greeter-v2 -am) >&2
 }
 
 rookery_classpath() {
-    echo "$ROOKERY_HOME/node/target/rookery-node-0.1.0-SNAPSHOT.jar:$ROOKERY_HOME/node/target/lib/*"
+    echo "$ROOKERY_HOME/node/runtime/target/rookery-node-0.1.0-SNAPSHOT.jar:$ROOKERY_HOME/node/runtime/target/lib/*"
 }

@@ -1,0 +1,95 @@
+package io.rookery.cli;
+
+import java.io.IOException;
+import java.net.URI;
+import java.net.URLEncoder;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Executor;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.rookery.api.Codecs;
+
+/**
+ * The small HTTP client the command line talks to nodes with.
+ */
+final class Http
+{
+    private final HttpClient client;
+    private final Duration timeout;
+
+    Http(final Duration timeout, final Executor executor)
+    {
+        final HttpClient.Builder builder = HttpClient.newBuilder()
+            .connectTimeout(Duration.ofSeconds(3))
+            .version(HttpClient.Version.HTTP_1_1);
+        if (executor != null)
+        {
+            builder.executor(executor);
+        }
+        this.client = builder.build();
+        this.timeout = timeout;
+    }
+
+    record Reply(int status, String body)
+    {
+        JsonNode json()
+        {
+            return Codecs.parseJson(body.getBytes(StandardCharsets.UTF_8));
+        }
+    }
+
+    Reply get(final String endpoint, final String path) throws IOException, InterruptedException
+    {
+        final HttpResponse<String> response = client.send(
+            HttpRequest.newBuilder(URI.create("http://" + endpoint + path)).timeout(timeout).GET().build(),
+            HttpResponse.BodyHandlers.ofString());
+        return new Reply(response.statusCode(), response.body());
+    }
+
+    Reply post(final String endpoint, final String path, final String body) throws IOException, InterruptedException
+    {
+        return postAsync(endpoint, path, body).join();
+    }
+
+    Reply postBytes(final String endpoint, final String path, final byte[] body, final String contentType)
+        throws IOException, InterruptedException
+    {
+        final HttpResponse<String> response = client.send(HttpRequest.newBuilder(
+                URI.create("http://" + endpoint + path))
+            .timeout(timeout)
+            .header("Content-Type", contentType)
+            .POST(HttpRequest.BodyPublishers.ofByteArray(body)).build(), HttpResponse.BodyHandlers.ofString());
+        return new Reply(response.statusCode(), response.body());
+    }
+
+    CompletableFuture<Reply> postAsync(final String endpoint, final String path, final String body)
+    {
+        return postAsync(endpoint, path, body, null);
+    }
+
+    CompletableFuture<Reply> postAsync(
+        final String endpoint, final String path, final String body, final String idempotencyKey)
+    {
+        final HttpRequest.Builder request = HttpRequest.newBuilder(URI.create("http://" + endpoint + path))
+            .timeout(timeout)
+            .header("Content-Type", "application/json")
+            .POST(HttpRequest.BodyPublishers.ofString(body));
+        if (idempotencyKey != null)
+        {
+            request.header("Idempotency-Key", idempotencyKey);
+        }
+        return client.sendAsync(request.build(), HttpResponse.BodyHandlers.ofString())
+            .thenApply(r -> new Reply(r.statusCode(), r.body()));
+    }
+
+    static String agentPath(final String type, final String key)
+    {
+        return "/agents/" + URLEncoder.encode(type, StandardCharsets.UTF_8) + "/" +
+            URLEncoder.encode(key, StandardCharsets.UTF_8).replace("+", "%20");
+    }
+}
