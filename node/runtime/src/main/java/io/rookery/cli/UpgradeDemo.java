@@ -114,8 +114,8 @@ final class UpgradeDemo implements Callable<Integer>
         for (int c = 0; c < connections; c++)
         {
             final int connection = c;
-            final Thread worker = new Thread(() -> greet(cluster, connection, startNs, running, samples, failures),
-                "upgrade-load-" + c);
+            final Thread worker = new Thread(
+                () -> greet(http, cluster, connection, startNs, running, samples, failures), "upgrade-load-" + c);
             worker.setDaemon(true);
             worker.start();
             workers.add(worker);
@@ -184,10 +184,9 @@ final class UpgradeDemo implements Callable<Integer>
         return ok ? 0 : Main.EXIT_CHECK_FAILED;
     }
 
-    private void greet(final LocalCluster cluster, final int connection, final long startNs,
+    private void greet(final Http http, final LocalCluster cluster, final int connection, final long startNs,
         final AtomicBoolean running, final ConcurrentLinkedQueue<Sample> samples, final Map<String, Integer> failures)
     {
-        final Http http = new Http(Duration.ofSeconds(30), null);
         long n = connection;
         while (running.get())
         {
