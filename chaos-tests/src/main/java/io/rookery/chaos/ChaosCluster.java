@@ -330,7 +330,8 @@ public final class ChaosCluster implements AutoCloseable
         {
             return http.send(java.net.http.HttpRequest.newBuilder(java.net.URI.create("http://" +
                         cluster.httpEndpoint(indexOf(leader)) + "/admin/partitions/" + partition + "/move?to=" + to))
-                    .timeout(Duration.ofSeconds(5)).POST(java.net.http.HttpRequest.BodyPublishers.noBody()).build(),
+                    .timeout(Duration.ofSeconds(5)).header("Content-Type", "application/json")
+                    .POST(java.net.http.HttpRequest.BodyPublishers.noBody()).build(),
                 java.net.http.HttpResponse.BodyHandlers.discarding()).statusCode();
         }
         catch (final IOException | RuntimeException ex)

@@ -35,9 +35,16 @@ public final class RookeryClient implements AutoCloseable
     private static final long RETRY_PAUSE_MAX_NS = TimeUnit.MILLISECONDS.toNanos(200);
 
     private final AtomicInteger next = new AtomicInteger();
+    private final String token;
 
     private RookeryClient(final List<String> endpoints, final Duration timeout)
     {
+        this(endpoints, timeout, null);
+    }
+
+    private RookeryClient(final List<String> endpoints, final Duration timeout, final String token)
+    {
+        this.token = token;
         if (endpoints.isEmpty())
         {
             throw new IllegalArgumentException("at least one node endpoint (host:port) is needed");
@@ -67,6 +74,15 @@ public final class RookeryClient implements AutoCloseable
     public static RookeryClient connect(final List<String> endpoints, final Duration timeout)
     {
         return new RookeryClient(endpoints, timeout);
+    }
+
+    /**
+     * @param bearerToken a token of the cluster's token file ({@code client} role for agent traffic).
+     * @return a client like this one that sends {@code Authorization: Bearer <token>} with every request.
+     */
+    public RookeryClient withToken(final String bearerToken)
+    {
+        return new RookeryClient(endpoints, timeout, bearerToken);
     }
 
     /**
@@ -194,8 +210,13 @@ public final class RookeryClient implements AutoCloseable
     {
         final String endpoint = endpoints.get(Math.floorMod(next.getAndIncrement(), endpoints.size()));
         final long remainingNs = Math.max(TimeUnit.MILLISECONDS.toNanos(100), deadlineNs - System.nanoTime());
-        final HttpRequest request = builder.copy().uri(URI.create("http://" + endpoint + path))
-            .timeout(Duration.ofNanos(remainingNs)).build();
+        final HttpRequest.Builder attemptBuilder = builder.copy().uri(URI.create("http://" + endpoint + path))
+            .timeout(Duration.ofNanos(remainingNs));
+        if (token != null)
+        {
+            attemptBuilder.header("Authorization", "Bearer " + token);
+        }
+        final HttpRequest request = attemptBuilder.build();
         return http.sendAsync(request, HttpResponse.BodyHandlers.ofString())
             .handle((response, ex) ->
             {

@@ -252,9 +252,18 @@ final class DeployCommands
             }
             for (final JsonNode n : view.path("nodes"))
             {
-                System.out.printf("node %s: runs %s, agents by version %s%s%n", n.path("node").asText(),
-                    n.path("installed"), n.path("versions"), n.path("failures").isEmpty() ? "" :
-                        ", failures " + n.path("failures"));
+                if (n.has("error"))
+                {
+                    System.out.printf("node %s: %s%n", n.path("node").asText(), n.path("error").asText());
+                    continue;
+                }
+                final StringBuilder line = new StringBuilder("node " + n.path("node").asText() + ": agents in memory");
+                n.path("versions").forEach(v -> line.append(' ').append(v.path("bundle").asText()).append('@')
+                    .append(v.path("version").asText()).append(v.path("active").asBoolean() ? " (active)" : "")
+                    .append('=').append(v.path("agents").asInt()));
+                n.path("failures").fields().forEachRemaining(f -> line.append("; cannot load ")
+                    .append(f.getKey(), 0, 12).append(": ").append(f.getValue().asText()));
+                System.out.println(line);
             }
             return 0;
         }

@@ -21,8 +21,17 @@ final class Http
 {
     private final HttpClient client;
     private final Duration timeout;
+    private final String token;
 
     Http(final Duration timeout, final Executor executor)
+    {
+        this(timeout, executor, token());
+    }
+
+    /**
+     * @param token bearer token to send, or null for none.
+     */
+    Http(final Duration timeout, final Executor executor, final String token)
     {
         final HttpClient.Builder builder = HttpClient.newBuilder()
             .connectTimeout(Duration.ofSeconds(3))
@@ -33,6 +42,44 @@ final class Http
         }
         this.client = builder.build();
         this.timeout = timeout;
+        this.token = token;
+    }
+
+    /**
+     * @return the bearer token the command line sends: {@code ROOKERY_TOKEN}, else the first line
+     * of the file {@code ROOKERY_TOKEN_FILE} names; null for none.
+     */
+    static String token()
+    {
+        final String direct = System.getenv("ROOKERY_TOKEN");
+        if (direct != null && !direct.isBlank())
+        {
+            return direct.strip();
+        }
+        final String file = System.getenv("ROOKERY_TOKEN_FILE");
+        if (file != null && !file.isBlank())
+        {
+            try
+            {
+                return java.nio.file.Files.readString(java.nio.file.Path.of(file)).strip();
+            }
+            catch (final IOException ex)
+            {
+                throw new IllegalArgumentException("cannot read ROOKERY_TOKEN_FILE " + file + ": " + ex.getMessage());
+            }
+        }
+        return null;
+    }
+
+    private HttpRequest.Builder request(final String endpoint, final String path)
+    {
+        final HttpRequest.Builder request = HttpRequest.newBuilder(URI.create("http://" + endpoint + path))
+            .timeout(timeout);
+        if (token != null)
+        {
+            request.header("Authorization", "Bearer " + token);
+        }
+        return request;
     }
 
     record Reply(int status, String body)
@@ -46,7 +93,7 @@ final class Http
     Reply get(final String endpoint, final String path) throws IOException, InterruptedException
     {
         final HttpResponse<String> response = client.send(
-            HttpRequest.newBuilder(URI.create("http://" + endpoint + path)).timeout(timeout).GET().build(),
+            request(endpoint, path).GET().build(),
             HttpResponse.BodyHandlers.ofString());
         return new Reply(response.statusCode(), response.body());
     }
@@ -59,9 +106,7 @@ final class Http
     Reply postBytes(final String endpoint, final String path, final byte[] body, final String contentType)
         throws IOException, InterruptedException
     {
-        final HttpResponse<String> response = client.send(HttpRequest.newBuilder(
-                URI.create("http://" + endpoint + path))
-            .timeout(timeout)
+        final HttpResponse<String> response = client.send(request(endpoint, path)
             .header("Content-Type", contentType)
             .POST(HttpRequest.BodyPublishers.ofByteArray(body)).build(), HttpResponse.BodyHandlers.ofString());
         return new Reply(response.statusCode(), response.body());
@@ -75,8 +120,7 @@ final class Http
     CompletableFuture<Reply> postAsync(
         final String endpoint, final String path, final String body, final String idempotencyKey)
     {
-        final HttpRequest.Builder request = HttpRequest.newBuilder(URI.create("http://" + endpoint + path))
-            .timeout(timeout)
+        final HttpRequest.Builder request = request(endpoint, path)
             .header("Content-Type", "application/json")
             .POST(HttpRequest.BodyPublishers.ofString(body));
         if (idempotencyKey != null)

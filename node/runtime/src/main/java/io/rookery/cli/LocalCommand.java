@@ -1,5 +1,6 @@
 package io.rookery.cli;
 
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.concurrent.Callable;
@@ -40,13 +41,38 @@ final class LocalCommand implements Callable<Integer>
             "(default: ${DEFAULT-VALUE}).")
     boolean examples;
 
+    @Option(names = "--secure",
+        description = "Ask every HTTP caller for a bearer token: writes a token file for the nodes and " +
+            "admin.token and client.token into the directory, and prints where. (TLS and the cluster secret " +
+            "are not there yet.)")
+    boolean secure;
+
     public Integer call() throws Exception
     {
         final LocalCluster.Builder builder = LocalCluster.builder().nodes(nodes).basePort(basePort)
             .restart(restart, Duration.ofSeconds(5));
-        if (dir != null)
+        final Path home = dir != null ? dir : secure ? Files.createTempDirectory("rookery-local-") : null;
+        if (home != null)
         {
-            builder.directory(dir, false);
+            builder.directory(home, dir == null);
+        }
+        String adminToken = null;
+        if (secure)
+        {
+            Files.createDirectories(home);
+            adminToken = newToken();
+            final String clientToken = newToken();
+            final Path tokens = writePrivate(home.resolve("tokens"),
+                "# role token: read by every node (--token-file), again when it changes\n" +
+                "admin " + adminToken + "\nclient " + clientToken + "\n");
+            writePrivate(home.resolve("admin.token"), adminToken + "\n");
+            writePrivate(home.resolve("client.token"), clientToken + "\n");
+            builder.nodeArgs(java.util.List.of("--token-file=" + tokens));
+            System.out.println("secure: the nodes ask for bearer tokens (" + tokens + ")");
+            System.out.println("  admin token:  " + home.resolve("admin.token") + "   (export ROOKERY_TOKEN_FILE=" +
+                home.resolve("admin.token") + " for bin/rookery)");
+            System.out.println("  client token: " + home.resolve("client.token") + "   (curl -H \"Authorization: " +
+                "Bearer $(cat " + home.resolve("client.token") + ")\" ...)");
         }
         final LocalCluster cluster = builder.build();
         final CountDownLatch stopped = new CountDownLatch(1);
@@ -66,7 +92,8 @@ final class LocalCommand implements Callable<Integer>
         }
         if (examples)
         {
-            final String refused = DeployCommands.deployAndAwait(new Http(Duration.ofSeconds(30), null),
+            final String refused = DeployCommands.deployAndAwait(
+                new Http(Duration.ofSeconds(30), null, secure ? adminToken : Http.token()),
                 cluster.httpEndpoint(0), DeployCommands.shippedBundle(EXAMPLES), 120);
             if (refused != null)
             {
@@ -77,10 +104,33 @@ final class LocalCommand implements Callable<Integer>
                 System.out.println("deployed the example agents (" + EXAMPLES + ")");
             }
         }
-        System.out.println("ready; try: curl -XPOST -d '{\"op\":\"increment\"}' http://" + cluster.httpEndpoint(0) +
+        System.out.println("ready; try: curl -XPOST -H 'Content-Type: application/json' " +
+            (secure ? "-H \"Authorization: Bearer $(cat " + home.resolve("client.token") + ")\" " : "") +
+            "-d '{\"op\":\"increment\"}' http://" + cluster.httpEndpoint(0) +
             "/agents/counter/hello   (Ctrl-C stops the cluster)");
         stopped.await();
         return 0;
+    }
+
+    private static String newToken()
+    {
+        final byte[] bytes = new byte[32];
+        new java.security.SecureRandom().nextBytes(bytes);
+        return java.util.Base64.getUrlEncoder().withoutPadding().encodeToString(bytes);
+    }
+
+    private static Path writePrivate(final Path file, final String text) throws java.io.IOException
+    {
+        Files.writeString(file, text);
+        try
+        {
+            Files.setPosixFilePermissions(file, java.nio.file.attribute.PosixFilePermissions.fromString("rw-------"));
+        }
+        catch (final UnsupportedOperationException ignored)
+        {
+            // Not a POSIX file system: the directory's own permissions protect it.
+        }
+        return file;
     }
 
     /** Reads the policy as written on the command line: on-failure, on-request, never. */

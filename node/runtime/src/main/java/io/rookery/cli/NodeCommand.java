@@ -113,6 +113,15 @@ final class NodeCommand implements Callable<Integer>
         description = "Keep replies to requests with an Idempotency-Key this long (default: ${DEFAULT-VALUE}).")
     long idempotencyRetentionSeconds;
 
+    @Option(names = "--token-file",
+        description = "File of HTTP bearer tokens, '<admin|client> <token>' per line, read again when it changes. " +
+            "Without it the HTTP API is open to anyone who can reach it.")
+    Path tokenFile;
+
+    @Option(names = "--metrics-open", defaultValue = "true", arity = "1",
+        description = "Serve /metrics without a token (default: ${DEFAULT-VALUE}); false asks for an admin token.")
+    boolean metricsOpen;
+
     @Option(names = "--bundle-retention-s", defaultValue = "60",
         description = "Seconds a replaced bundle version that no node runs agents on any more is kept, for a " +
             "rollback, before it is pruned (default: ${DEFAULT-VALUE}).")
@@ -201,7 +210,9 @@ final class NodeCommand implements Callable<Integer>
             .maxConcurrentMoves(maxConcurrentMoves)
             .resendAfter(Duration.ofMillis(resendAfterMs))
             .idempotencyRetention(Duration.ofSeconds(idempotencyRetentionSeconds))
-            .bundleRetention(Duration.ofSeconds(bundleRetentionSeconds));
+            .bundleRetention(Duration.ofSeconds(bundleRetentionSeconds))
+            .tokenFile(tokenFile)
+            .metricsOpen(metricsOpen);
         if (loops > 0)
         {
             ctx.partitionLoops(loops);

@@ -1,8 +1,6 @@
 package io.rookery.node;
 
-import java.net.URI;
 import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
@@ -499,9 +497,9 @@ final class Deployer implements AutoCloseable
         {
             try
             {
-                final HttpResponse<byte[]> response = http.send(HttpRequest.newBuilder(
-                        URI.create("http://" + peer.httpEndpoint() + "/admin/bundles/" + version.sha256()))
-                    .timeout(PEER_TIMEOUT).GET().build(), HttpResponse.BodyHandlers.ofByteArray());
+                final HttpResponse<byte[]> response = http.send(
+                    node.peerRequest(peer.httpEndpoint(), "/admin/bundles/" + version.sha256())
+                        .timeout(PEER_TIMEOUT).GET().build(), HttpResponse.BodyHandlers.ofByteArray());
                 if (response.statusCode() != 200)
                 {
                     tried.append(' ').append(peer.nodeId()).append(':').append(response.statusCode());
@@ -645,9 +643,9 @@ final class Deployer implements AutoCloseable
             {
                 continue;
             }
-            asked.put(member.nodeId(), http.sendAsync(HttpRequest.newBuilder(
-                        URI.create("http://" + member.httpEndpoint() + "/admin/deployments?scope=local"))
-                    .timeout(Duration.ofSeconds(3)).GET().build(), HttpResponse.BodyHandlers.ofByteArray())
+            asked.put(member.nodeId(), http.sendAsync(
+                    node.peerRequest(member.httpEndpoint(), "/admin/deployments?scope=local")
+                        .timeout(Duration.ofSeconds(3)).GET().build(), HttpResponse.BodyHandlers.ofByteArray())
                 .thenApply(r -> r.statusCode() == 200 ?
                     (Map<String, Object>)Codecs.parseJsonAs(r.body(), Map.class) : Map.<String, Object>of())
                 .exceptionally(ex -> Map.of()));

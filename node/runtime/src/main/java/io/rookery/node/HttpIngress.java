@@ -56,11 +56,34 @@ final class HttpIngress implements AutoCloseable
 
     private static final byte[] DASHBOARD = loadDashboard();
 
+    static
+    {
+        // The JDK server reads these once, when its first instance is made, and waits for ever by
+        // default: a client that sends its headers slowly (or never) would hold a connection for
+        // good. Bounds, unless the JVM was started with others (-D...).
+        defaultProperty("sun.net.httpserver.maxReqTime", "30");       // s to read a request's headers
+        defaultProperty("sun.net.httpserver.maxRspTime", "120");      // s to answer, past the request timeout
+        defaultProperty("sun.net.httpserver.maxReqHeaders", "64");
+        defaultProperty("sun.net.httpserver.maxReqHeaderSize", "65536");
+        defaultProperty("sun.net.httpserver.idleInterval", "30");     // s a kept-alive idle connection lives
+        defaultProperty("jdk.httpserver.maxConnections", "1024");     // accepted connections at once
+    }
+
+    private static void defaultProperty(final String key, final String value)
+    {
+        if (System.getProperty(key) == null)
+        {
+            System.setProperty(key, value);
+        }
+    }
+
     private final RookeryNode node;
     private final AgentRuntime runtime;
     private final NodeMetrics metrics;
     private final HttpServer server;
     private final ThreadPoolExecutor executor;
+    private final HttpAuth auth;
+    private final boolean metricsOpen;
 
     HttpIngress(final RookeryNode node, final AgentRuntime runtime, final String host, final int port,
         final int threads) throws IOException
@@ -68,6 +91,8 @@ final class HttpIngress implements AutoCloseable
         this.node = node;
         this.runtime = runtime;
         this.metrics = runtime.metrics();
+        this.auth = HttpAuth.fromFile(node.context().tokenFile());
+        this.metricsOpen = node.context().metricsOpen();
         final AtomicInteger ids = new AtomicInteger();
         this.executor = new ThreadPoolExecutor(threads, threads, 60, TimeUnit.SECONDS,
             new ArrayBlockingQueue<>(1024), r ->
@@ -79,6 +104,12 @@ final class HttpIngress implements AutoCloseable
         this.server = HttpServer.create(new InetSocketAddress(host, port), 256);
         server.setExecutor(executor);
         server.createContext("/", this::handle);
+    }
+
+    /** @return the token this node presents to its peers' HTTP APIs, or null when they need none. */
+    String peerToken()
+    {
+        return auth == null ? null : auth.peerToken();
     }
 
     String endpoint()
@@ -140,12 +171,79 @@ final class HttpIngress implements AutoCloseable
         return null;
     }
 
+    /** @return what a request needs: probes are open, agent traffic needs a client token, the rest admin. */
+    private HttpAuth.Role roleFor(final String path)
+    {
+        if (path.equals("/health") || path.equals("/ready") || (path.equals("/metrics") && metricsOpen) ||
+            path.equals("/") || path.equals("/dashboard"))
+        {
+            // The dashboard page itself holds no data; what it fetches asks for the admin token.
+            return HttpAuth.Role.OPEN;
+        }
+        if (path.startsWith("/agents/") || path.startsWith("/lookup/"))
+        {
+            return HttpAuth.Role.CLIENT;
+        }
+        return HttpAuth.Role.ADMIN;
+    }
+
+    /**
+     * A POST must say what it carries: JSON, or a jar for a bundle. A browser sends a cross-site
+     * form post without asking only with a form's content types, so this keeps a web page from
+     * posting to a node through an operator's browser.
+     */
+    private static boolean acceptableContentType(final HttpExchange exchange, final String path)
+    {
+        final String type = exchange.getRequestHeaders().getFirst("Content-Type");
+        if (type == null)
+        {
+            return false;
+        }
+        final String mediaType = type.split(";", 2)[0].strip().toLowerCase(java.util.Locale.ROOT);
+        if (path.equals("/admin/bundles"))
+        {
+            return mediaType.equals("application/java-archive") || mediaType.equals("application/octet-stream");
+        }
+        return mediaType.equals(JSON) || mediaType.endsWith("+json");
+    }
+
+    private void deny(final HttpExchange exchange, final HttpAuth.Verdict verdict)
+    {
+        metrics.authFailures.labelValues(verdict.code() == 401 ? "unauthenticated" : "forbidden").inc();
+        if (verdict.code() == 401)
+        {
+            exchange.getResponseHeaders().set("WWW-Authenticate", "Bearer");
+        }
+        respond(exchange, "denied", verdict.code(), JSON, Codecs.toJson(Map.of(
+            "status", verdict.code() == 401 ? "UNAUTHORIZED" : "FORBIDDEN", "error", verdict.reason())));
+    }
+
     private void handle(final HttpExchange exchange)
     {
         final String path = exchange.getRequestURI().getRawPath();
         final String method = exchange.getRequestMethod();
         try
         {
+            if (auth != null)
+            {
+                final HttpAuth.Verdict verdict =
+                    auth.check(exchange.getRequestHeaders().getFirst("Authorization"), roleFor(path));
+                if (!verdict.allowed())
+                {
+                    // An unauthenticated body is not read: the connection closes after the answer.
+                    drain(exchange, Long.MAX_VALUE);
+                    deny(exchange, verdict);
+                    return;
+                }
+            }
+            if (method.equals("POST") && !acceptableContentType(exchange, path))
+            {
+                drain(exchange, Long.MAX_VALUE);
+                metrics.rejected.labelValues("content_type").inc();
+                error(exchange, "other", 415, "UNSUPPORTED_MEDIA_TYPE", "a POST to " + path + " needs Content-Type: " +
+                    (path.equals("/admin/bundles") ? "application/java-archive" : JSON));
+                return;
+            }
             if (path.startsWith("/agents/"))
             {
                 handleAgent(exchange, method, path);

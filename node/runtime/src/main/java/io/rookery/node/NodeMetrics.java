@@ -84,6 +84,10 @@ public final class NodeMetrics
     final Counter handoffChunks = Counter.builder()
         .name("rookery_handoff_chunks_total").help("Handoff chunks, by direction and outcome")
         .labelNames("direction", "outcome").register(registry);
+    final Counter authFailures = Counter.builder()
+        .name("rookery_http_auth_failures_total")
+        .help("HTTP requests refused for their token: unauthenticated (none or unknown, 401) or forbidden (403)")
+        .labelNames("reason").register(registry);
     final Counter deploys = Counter.builder()
         .name("rookery_bundle_deploys_total")
         .help("Bundles uploaded to this node: deployed, or refused by reason (hash_mismatch, bad_descriptor, " +

@@ -249,6 +249,22 @@ public final class RookeryNode implements AutoCloseable
         return new RookeryNode(ctx);
     }
 
+    /**
+     * @param endpoint a peer's HTTP endpoint.
+     * @param path     the path and query to ask for.
+     * @return a request to it, carrying this node's token when the cluster's HTTP APIs ask for one.
+     */
+    HttpRequest.Builder peerRequest(final String endpoint, final String path)
+    {
+        final HttpRequest.Builder request = HttpRequest.newBuilder(URI.create("http://" + endpoint + path));
+        final String token = http.peerToken();
+        if (token != null)
+        {
+            request.header("Authorization", "Bearer " + token);
+        }
+        return request;
+    }
+
     /** @return whether the node is stopping or stopped. */
     boolean isStopping()
     {
@@ -556,8 +572,7 @@ public final class RookeryNode implements AutoCloseable
                 {
                     continue;
                 }
-                final HttpRequest request = HttpRequest.newBuilder(
-                        URI.create("http://" + m.httpEndpoint() + "/cluster?scope=local"))
+                final HttpRequest request = peerRequest(m.httpEndpoint(), "/cluster?scope=local")
                     .timeout(Duration.ofSeconds(2)).GET().build();
                 remote.add(client.sendAsync(request, HttpResponse.BodyHandlers.ofByteArray())
                     .thenApply(r -> r.statusCode() == 200 ?
@@ -1222,6 +1237,8 @@ public final class RookeryNode implements AutoCloseable
         private Duration passivateAfter = Duration.ofMinutes(5);
         private Duration replacementGrace = Duration.ofSeconds(30);
         private Duration deploymentSyncInterval = Duration.ofSeconds(1);
+        private Path tokenFile;
+        private boolean metricsOpen = true;
         private Duration bundleRetention = Duration.ofSeconds(60);
         private Duration resendAfter = Duration.ofSeconds(1);
         private int maxOutboxMessages = 100_000;
@@ -1912,6 +1929,40 @@ public final class RookeryNode implements AutoCloseable
         public Context idempotencyRetention(final Duration retention)
         {
             this.idempotencyRetention = retention;
+            return this;
+        }
+
+        /** @return the file of HTTP bearer tokens, or null when the HTTP API is open to anyone. */
+        public Path tokenFile()
+        {
+            return tokenFile;
+        }
+
+        /**
+         * @param file file of bearer tokens with their roles ({@code admin} or {@code client}, one
+         *             per line), read again when it changes; null (default) leaves the HTTP API open.
+         * @return this.
+         */
+        public Context tokenFile(final Path file)
+        {
+            this.tokenFile = file;
+            return this;
+        }
+
+        /** @return whether {@code /metrics} is served without a token. */
+        public boolean metricsOpen()
+        {
+            return metricsOpen;
+        }
+
+        /**
+         * @param open whether {@code /metrics} is served without a token (default true, for scrapers);
+         *             false asks for an admin token.
+         * @return this.
+         */
+        public Context metricsOpen(final boolean open)
+        {
+            this.metricsOpen = open;
             return this;
         }
 

@@ -95,6 +95,7 @@ class AgentApiIT
         assertThat(client.state("counter", "told").join().asLong()).isEqualTo(3);
         final HttpResponse<String> raw = HTTP.send(HttpRequest.newBuilder(
                 URI.create("http://" + cluster.node(0).httpEndpoint() + "/agents/counter/told?mode=tell"))
+            .header("Content-Type", "application/json")
             .POST(HttpRequest.BodyPublishers.ofString("{\"op\":\"increment\"}")).build(),
             HttpResponse.BodyHandlers.ofString());
         assertThat(raw.statusCode()).isEqualTo(202);

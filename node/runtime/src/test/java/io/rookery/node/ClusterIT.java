@@ -126,6 +126,7 @@ class ClusterIT
         Arrays.fill(huge, (byte)' ');
         final HttpResponse<String> oversized = HTTP.send(HttpRequest.newBuilder(
                 URI.create("http://" + endpoint + "/agents/counter/big"))
+            .header("Content-Type", "application/json")
             .POST(HttpRequest.BodyPublishers.ofByteArray(huge)).build(), HttpResponse.BodyHandlers.ofString());
         assertThat(oversized.statusCode()).isEqualTo(413);
         assertThat(oversized.body()).contains("exceeds the limit");

@@ -209,6 +209,7 @@ class DeploymentIT
     {
         final HttpResponse<byte[]> response = HTTP.send(HttpRequest.newBuilder(
                 URI.create("http://" + cluster.node(node).httpEndpoint() + "/agents/greeter/" + key))
+            .header("Content-Type", "application/json")
             .POST(HttpRequest.BodyPublishers.ofString("{\"op\":\"greet\"}")).build(),
             HttpResponse.BodyHandlers.ofByteArray());
         assertThat(response.statusCode()).as(new String(response.body(), StandardCharsets.UTF_8)).isEqualTo(200);
@@ -219,12 +220,14 @@ class DeploymentIT
     {
         return HTTP.send(HttpRequest.newBuilder(
                 URI.create("http://" + cluster.node(node).httpEndpoint() + "/admin/bundles?sha256=" + sha))
+            .header("Content-Type", "application/java-archive")
             .POST(HttpRequest.BodyPublishers.ofByteArray(jar)).build(), HttpResponse.BodyHandlers.ofByteArray());
     }
 
     private HttpResponse<byte[]> post(final int node, final String path) throws Exception
     {
         return HTTP.send(HttpRequest.newBuilder(URI.create("http://" + cluster.node(node).httpEndpoint() + path))
+            .header("Content-Type", "application/json")
             .POST(HttpRequest.BodyPublishers.noBody()).build(), HttpResponse.BodyHandlers.ofByteArray());
     }
 

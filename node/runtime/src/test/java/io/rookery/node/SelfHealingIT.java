@@ -137,7 +137,8 @@ class SelfHealingIT
     private static HttpResponse<String> postDrain(final RookeryNode node, final String query) throws Exception
     {
         return HTTP.send(HttpRequest.newBuilder(URI.create("http://" + node.httpEndpoint() + "/admin/drain" + query))
-            .POST(HttpRequest.BodyPublishers.noBody()).build(), HttpResponse.BodyHandlers.ofString());
+            .header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.noBody()).build(),
+            HttpResponse.BodyHandlers.ofString());
     }
 
     private static void fastPlacement(final RookeryNode.Context ctx)
