@@ -31,6 +31,7 @@ import io.rookery.raft.GroupStatus;
  */
 public final class TestCluster implements AutoCloseable
 {
+    private static final Duration SETTLED_FOR = Duration.ofSeconds(3);
     private final Path root;
     private final List<RookeryNode.Context> contexts = new ArrayList<>();
     private final List<RookeryNode> nodes = new ArrayList<>();
@@ -174,30 +175,51 @@ public final class TestCluster implements AutoCloseable
      */
     public void awaitSettled(final Duration timeout)
     {
-        await("every partition served once, own groups led by their home nodes, no moves", timeout, () ->
+        // At rest for a few seconds with the same leaders, so that a test that kills "the leader" next
+        // kills one that has led for a while, not one still taking over.
+        final long[] restingSinceNs = {0};
+        final String[] restingWith = {null};
+        await("every partition served once, own groups led by their home nodes, no moves, for " +
+            SETTLED_FOR.toSeconds() + " s", timeout, () ->
         {
-            final RookeryNode any = running().get(0);
-            for (int p = 0; p < any.context().partitionCount(); p++)
+            final String leaders = restingLeaders();
+            if (leaders == null || !leaders.equals(restingWith[0]))
             {
-                if (servingLeader(p) == null)
-                {
-                    return false;
-                }
+                restingWith[0] = leaders;
+                restingSinceNs[0] = System.nanoTime();
+                return false;
             }
-            for (final RookeryNode node : running())
-            {
-                if (node.context().balanceLeaders() && node.groups().hosts(node.ownGroup()) &&
-                    node.groups().readyLeaderTerm(node.ownGroup()) < 0)
-                {
-                    return false;
-                }
-                if (node.membership().local().movesInProgress() > 0)
-                {
-                    return false;
-                }
-            }
-            return true;
+            return System.nanoTime() - restingSinceNs[0] >= SETTLED_FOR.toNanos();
         });
+    }
+
+    /** @return who leads what at which term when the cluster is at rest, else null. */
+    private String restingLeaders()
+    {
+        final StringBuilder leaders = new StringBuilder();
+        final RookeryNode any = running().get(0);
+        for (int p = 0; p < any.context().partitionCount(); p++)
+        {
+            final RookeryNode leader = servingLeader(p);
+            if (leader == null)
+            {
+                return null;
+            }
+            leaders.append(leader.nodeId()).append('@').append(leader.servingTerm(p)).append(',');
+        }
+        for (final RookeryNode node : running())
+        {
+            if (node.context().balanceLeaders() && node.groups().hosts(node.ownGroup()) &&
+                node.groups().readyLeaderTerm(node.ownGroup()) < 0)
+            {
+                return null;
+            }
+            if (node.membership().local().movesInProgress() > 0)
+            {
+                return null;
+            }
+        }
+        return leaders.toString();
     }
 
     /**

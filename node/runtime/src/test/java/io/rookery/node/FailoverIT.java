@@ -78,7 +78,13 @@ class FailoverIT
         }
     }
 
+    /**
+     * In the slow tier (-Pslow) until the Ratis stall in docs/architecture.md "Known issues" is
+     * found: about one run in ten on a 2-core machine, the killed leader's group never gets a
+     * leader that commits, and this test (rightly) fails.
+     */
     @Test
+    @org.junit.jupiter.api.Tag("slow")
     void keyedRequestsThroughTheSurvivorsAllSucceedOnceAcrossTheCrashOfALeader()
     {
         cluster = TestCluster.start(3, ctx -> { });
@@ -122,10 +128,13 @@ class FailoverIT
             }
             CompletableFuture.allOf(calls.toArray(CompletableFuture[]::new)).join();
         });
-        cluster.await("some increments acknowledged before the crash", Duration.ofSeconds(30),
-            () -> sum(snapshot(acked)) > COUNTERS);
+        // The crash comes once the load has run a while, so it meets requests in every stage.
+        final long loadStartNs = System.nanoTime();
+        cluster.await("the load ran 5 s, with increments acknowledged, before the crash", Duration.ofSeconds(30),
+            () -> sum(snapshot(acked)) > COUNTERS && System.nanoTime() - loadStartNs > 5_000_000_000L);
         cluster.killNode(cluster.indexOf(victim.nodeId()));
-        load.join();
+        assertThat(load).as("every keyed request answered (each has a 20 s deadline)")
+            .succeedsWithin(Duration.ofSeconds(120));
 
         assertThat(failures.get()).as("keyed requests that failed for good").isZero();
         for (int i = 0; i < COUNTERS; i++)
