@@ -18,6 +18,7 @@ import io.scalecube.cluster.ClusterConfig;
 import io.scalecube.cluster.ClusterImpl;
 import io.scalecube.cluster.ClusterMessageHandler;
 import io.scalecube.cluster.membership.MembershipEvent;
+import io.scalecube.cluster.transport.api.MessageCodec;
 import io.scalecube.transport.netty.tcp.TcpTransportFactory;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -41,6 +42,7 @@ public final class Membership implements AutoCloseable
     private final AtomicLong departures = new AtomicLong();
     private final AtomicLong metadataErrors = new AtomicLong();
     private final Cluster cluster;
+    private final AuthenticatedCodec codec;
     private volatile NodeMetadata local;
     private volatile boolean closed;
 
@@ -54,13 +56,17 @@ public final class Membership implements AutoCloseable
         this.local = ctx.metadata();
         listeners.addAll(ctx.listeners());
 
+        this.codec = ctx.clusterSecret() == null ? null :
+            new AuthenticatedCodec(MessageCodec.INSTANCE, ctx.clusterSecret());
+        final MessageCodec codec = this.codec != null ? this.codec : MessageCodec.INSTANCE;
         final ClusterConfig config = ClusterConfig.defaultLanConfig()
             .memberAlias(ctx.metadata().nodeId())
             .externalHost(ctx.host())
             .metadata(ctx.metadata())
             .metadataCodec(NodeMetadataCodec.INSTANCE)
             .metadataTimeout((int)ctx.metadataTimeout().toMillis())
-            .transport(t -> t.port(ctx.port()).connectTimeout((int)ctx.connectTimeout().toMillis()))
+            .transport(t -> t.port(ctx.port()).connectTimeout((int)ctx.connectTimeout().toMillis())
+                .messageCodec(codec))
             .failureDetector(f -> f
                 .pingInterval((int)ctx.pingInterval().toMillis())
                 .pingTimeout((int)ctx.pingTimeout().toMillis())
@@ -99,6 +105,12 @@ public final class Membership implements AutoCloseable
     {
         ctx.conclude();
         return new Membership(ctx);
+    }
+
+    /** @return gossip messages dropped because they were not sealed with the cluster secret. */
+    public long rejectedMessages()
+    {
+        return codec == null ? 0 : codec.rejected();
     }
 
     /**
@@ -368,6 +380,7 @@ public final class Membership implements AutoCloseable
         private Duration syncInterval = Duration.ofSeconds(3);
         private Duration metadataTimeout = Duration.ofSeconds(2);
         private Duration connectTimeout = Duration.ofSeconds(2);
+        private byte[] clusterSecret;
         private final List<MembershipListener> listeners = new ArrayList<>();
 
         /**
@@ -567,6 +580,23 @@ public final class Membership implements AutoCloseable
         public Context metadataTimeout(final Duration timeout)
         {
             this.metadataTimeout = timeout;
+            return this;
+        }
+
+        /** @return the cluster secret gossip is sealed with, or null. */
+        public byte[] clusterSecret()
+        {
+            return clusterSecret;
+        }
+
+        /**
+         * @param secret the cluster secret: every gossip message is sealed with a key derived from
+         *               it, and one that is not is dropped; null (default) for none.
+         * @return this.
+         */
+        public Context clusterSecret(final byte[] secret)
+        {
+            this.clusterSecret = secret == null ? null : secret.clone();
             return this;
         }
 

@@ -102,6 +102,36 @@ class MembershipIT
         assertThat(a.failures()).isZero();
     }
 
+    @Test
+    void aMemberWithoutTheClusterSecretNeverJoinsAndItsMessagesAreCounted()
+    {
+        final byte[] secret = "the-cluster-secret-0123456789".getBytes(java.nio.charset.StandardCharsets.UTF_8);
+        final NodeMetadata metaA = NodeMetadata.joining(
+            "node-a", "it-cluster", 8, "127.0.0.1:41001", "127.0.0.1:41002", "127.0.0.1:41003");
+        final NodeMetadata metaB = NodeMetadata.joining(
+            "node-b", "it-cluster", 8, "127.0.0.1:42001", "127.0.0.1:42002", "127.0.0.1:42003");
+        final NodeMetadata metaX = NodeMetadata.joining(
+            "intruder", "it-cluster", 8, "127.0.0.1:43001", "127.0.0.1:43002", "127.0.0.1:43003");
+
+        final Membership a = start(new Membership.Context().metadata(metaA).clusterSecret(secret));
+        final Membership b = start(new Membership.Context().metadata(metaB).clusterSecret(secret)
+            .seeds(List.of(a.address())));
+        await("A and B, with the secret, see each other").atMost(DEADLINE).pollInterval(POLL)
+            .until(() -> a.member(metaB.nodeId()).isPresent() && b.member(metaA.nodeId()).isPresent());
+        final Membership intruder = start(new Membership.Context().metadata(metaX)
+            .clusterSecret("another-secret-0123456789".getBytes(java.nio.charset.StandardCharsets.UTF_8))
+            .seeds(List.of(a.address(), b.address())));
+        final Membership open = start(new Membership.Context().metadata(metaX.withState(NodeState.ACTIVE))
+            .seeds(List.of(a.address())));
+
+        await("the intruders' messages are refused").atMost(DEADLINE).pollInterval(POLL)
+            .until(() -> a.rejectedMessages() + b.rejectedMessages() >= 2);
+        assertThat(a.members()).extracting(NodeMetadata::nodeId).containsExactlyInAnyOrder("node-a", "node-b");
+        assertThat(b.members()).extracting(NodeMetadata::nodeId).containsExactlyInAnyOrder("node-a", "node-b");
+        assertThat(intruder.members()).extracting(NodeMetadata::nodeId).containsExactly("intruder");
+        assertThat(open.members()).extracting(NodeMetadata::nodeId).containsExactly("intruder");
+    }
+
     private Membership start(final Membership.Context ctx)
     {
         final Membership membership = Membership.start(ctx);

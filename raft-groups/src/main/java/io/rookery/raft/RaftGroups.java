@@ -20,7 +20,9 @@ import java.util.concurrent.atomic.AtomicLong;
 
 import io.rookery.storage.NodeStore;
 import org.apache.ratis.conf.RaftProperties;
+import org.apache.ratis.conf.Parameters;
 import org.apache.ratis.grpc.GrpcConfigKeys;
+import org.apache.ratis.grpc.GrpcTlsConfig;
 import org.apache.ratis.proto.RaftProtos.FollowerInfoProto;
 import org.apache.ratis.proto.RaftProtos.RoleInfoProto;
 import org.apache.ratis.proto.RaftProtos.ServerRpcProto;
@@ -68,17 +70,32 @@ public final class RaftGroups implements AutoCloseable
     private final ClientId clientId = ClientId.randomId();
     private final AtomicLong callIds = new AtomicLong();
     private final RaftServer server;
+    private final Parameters parameters;
     private final Reconfiguration reconfiguration;
     private volatile boolean closed;
+
+    /** @return the Ratis parameters (TLS) every server and client of this node uses. */
+    Parameters parameters()
+    {
+        return parameters;
+    }
 
     private RaftGroups(final Context ctx) throws IOException
     {
         this.ctx = ctx;
         this.peerId = RaftPeerId.valueOf(ctx.nodeId());
         Files.createDirectories(ctx.storageDir());
+        this.parameters = new Parameters();
+        if (ctx.tlsCertificate() != null)
+        {
+            // Mutual TLS: a node whose certificate the cluster's CA did not sign is no Raft peer.
+            GrpcConfigKeys.TLS.setConf(parameters, new GrpcTlsConfig(ctx.tlsKey().toFile(),
+                ctx.tlsCertificate().toFile(), ctx.tlsCa().toFile(), true));
+        }
         this.server = RaftServer.newBuilder()
             .setServerId(peerId)
             .setProperties(properties(ctx))
+            .setParameters(parameters)
             .setStateMachineRegistry(this::newStateMachine)
             .build();
         server.start();
@@ -885,6 +902,9 @@ public final class RaftGroups implements AutoCloseable
         private String host = "127.0.0.1";
         private int port;
         private Path storageDir;
+        private Path tlsCertificate;
+        private Path tlsKey;
+        private Path tlsCa;
         private int partitionCount = 256;
         private int replicationFactor = 3;
         private Duration electionTimeoutMin = Duration.ofMillis(1000);
@@ -1012,6 +1032,41 @@ public final class RaftGroups implements AutoCloseable
         public Path storageDir()
         {
             return storageDir;
+        }
+
+        /** @return the PEM certificate chain of Raft's mutual TLS, or null for plaintext. */
+        public Path tlsCertificate()
+        {
+            return tlsCertificate;
+        }
+
+        /** @return the PEM PKCS#8 key of {@link #tlsCertificate()}. */
+        public Path tlsKey()
+        {
+            return tlsKey;
+        }
+
+        /** @return the PEM CA certificate peers' certificates must be signed by. */
+        public Path tlsCa()
+        {
+            return tlsCa;
+        }
+
+        /**
+         * Runs Raft's gRPC over mutual TLS: only nodes with a certificate the CA signed are peers.
+         * Read when the server starts: a renewed certificate takes a (rolling) restart.
+         *
+         * @param certificateChain PEM certificate chain of this node.
+         * @param privateKey       its PEM PKCS#8 key.
+         * @param ca               PEM CA certificate.
+         * @return this.
+         */
+        public Context tls(final Path certificateChain, final Path privateKey, final Path ca)
+        {
+            this.tlsCertificate = certificateChain;
+            this.tlsKey = privateKey;
+            this.tlsCa = ca;
+            return this;
         }
 
         /**

@@ -248,6 +248,7 @@ public final class Reconfiguration
         RaftClientConfigKeys.Rpc.setRequestTimeout(properties, RaftGroups.millis(groups.requestTimeout()));
         return RaftClient.newBuilder()
             .setProperties(properties)
+            .setParameters(groups.parameters())
             .setClientId(ClientId.randomId())
             .setRaftGroup(RaftGroup.valueOf(groups.raftGroupId(group), target))
             .setRetryPolicy(RetryPolicies.noRetry())

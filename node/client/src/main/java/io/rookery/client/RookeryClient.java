@@ -33,9 +33,12 @@ public final class RookeryClient implements AutoCloseable
     private final HttpClient http;
     private final Duration timeout;
     private static final long RETRY_PAUSE_MAX_NS = TimeUnit.MILLISECONDS.toNanos(200);
+    private static final long MAX_SAFE_ATTEMPT_NS = TimeUnit.SECONDS.toNanos(12);
+    private static final long ATTEMPT_GRACE_NS = TimeUnit.SECONDS.toNanos(1);
 
     private final AtomicInteger next = new AtomicInteger();
     private final String token;
+    private final javax.net.ssl.SSLContext tls;
 
     private RookeryClient(final List<String> endpoints, final Duration timeout)
     {
@@ -44,17 +47,28 @@ public final class RookeryClient implements AutoCloseable
 
     private RookeryClient(final List<String> endpoints, final Duration timeout, final String token)
     {
+        this(endpoints, timeout, token, null);
+    }
+
+    private RookeryClient(
+        final List<String> endpoints, final Duration timeout, final String token, final javax.net.ssl.SSLContext tls)
+    {
         this.token = token;
+        this.tls = tls;
         if (endpoints.isEmpty())
         {
             throw new IllegalArgumentException("at least one node endpoint (host:port) is needed");
         }
         this.endpoints = List.copyOf(endpoints);
         this.timeout = timeout;
-        this.http = HttpClient.newBuilder()
+        final HttpClient.Builder builder = HttpClient.newBuilder()
             .version(HttpClient.Version.HTTP_1_1)
-            .connectTimeout(Duration.ofSeconds(2))
-            .build();
+            .connectTimeout(Duration.ofSeconds(2));
+        if (tls != null)
+        {
+            builder.sslContext(tls);
+        }
+        this.http = builder.build();
     }
 
     /**
@@ -82,7 +96,16 @@ public final class RookeryClient implements AutoCloseable
      */
     public RookeryClient withToken(final String bearerToken)
     {
-        return new RookeryClient(endpoints, timeout, bearerToken);
+        return new RookeryClient(endpoints, timeout, bearerToken, tls);
+    }
+
+    /**
+     * @param caCertificates PEM file of the CA that signed the nodes' HTTPS certificates.
+     * @return a client like this one that speaks HTTPS and trusts that CA only.
+     */
+    public RookeryClient withTls(final java.nio.file.Path caCertificates)
+    {
+        return new RookeryClient(endpoints, timeout, token, CaTrust.sslContext(caCertificates));
     }
 
     /**
@@ -209,15 +232,22 @@ public final class RookeryClient implements AutoCloseable
         final long deadlineNs)
     {
         final String endpoint = endpoints.get(Math.floorMod(next.getAndIncrement(), endpoints.size()));
-        final long remainingNs = Math.max(TimeUnit.MILLISECONDS.toNanos(100), deadlineNs - System.nanoTime());
-        final HttpRequest.Builder attemptBuilder = builder.copy().uri(URI.create("http://" + endpoint + path))
+        final long leftNs = Math.max(TimeUnit.MILLISECONDS.toNanos(100), deadlineNs - System.nanoTime());
+        // A request that may be sent again gets a shorter attempt, so that an attempt lost on the
+        // way (a connection that died under it) still leaves time for another within the deadline.
+        final long remainingNs = safe ? Math.min(leftNs, MAX_SAFE_ATTEMPT_NS) : leftNs;
+        final HttpRequest.Builder attemptBuilder = builder.copy()
+            .uri(URI.create((tls != null ? "https://" : "http://") + endpoint + path))
             .timeout(Duration.ofNanos(remainingNs));
         if (token != null)
         {
             attemptBuilder.header("Authorization", "Bearer " + token);
         }
         final HttpRequest request = attemptBuilder.build();
+        // The HTTP client's own timeout covers the wait for the response's headers only; this bound
+        // covers the whole exchange, so an attempt always ends and the call with it.
         return http.sendAsync(request, HttpResponse.BodyHandlers.ofString())
+            .orTimeout(remainingNs + ATTEMPT_GRACE_NS, TimeUnit.NANOSECONDS)
             .handle((response, ex) ->
             {
                 if (ex != null)

@@ -22,20 +22,27 @@ final class Http
     private final HttpClient client;
     private final Duration timeout;
     private final String token;
+    private final String scheme;
 
     Http(final Duration timeout, final Executor executor)
     {
-        this(timeout, executor, token());
+        this(timeout, executor, token(), caFile());
     }
 
     /**
      * @param token bearer token to send, or null for none.
+     * @param ca    PEM CA certificate to trust over HTTPS, or null for plain HTTP.
      */
-    Http(final Duration timeout, final Executor executor, final String token)
+    Http(final Duration timeout, final Executor executor, final String token, final java.nio.file.Path ca)
     {
         final HttpClient.Builder builder = HttpClient.newBuilder()
             .connectTimeout(Duration.ofSeconds(3))
             .version(HttpClient.Version.HTTP_1_1);
+        if (ca != null)
+        {
+            builder.sslContext(io.rookery.node.Tls.client(ca));
+        }
+        this.scheme = ca != null ? "https://" : "http://";
         if (executor != null)
         {
             builder.executor(executor);
@@ -43,6 +50,15 @@ final class Http
         this.client = builder.build();
         this.timeout = timeout;
         this.token = token;
+    }
+
+    /**
+     * @return the CA the command line trusts, {@code ROOKERY_CA_FILE}: set, it speaks HTTPS.
+     */
+    static java.nio.file.Path caFile()
+    {
+        final String file = System.getenv("ROOKERY_CA_FILE");
+        return file == null || file.isBlank() ? null : java.nio.file.Path.of(file);
     }
 
     /**
@@ -73,7 +89,7 @@ final class Http
 
     private HttpRequest.Builder request(final String endpoint, final String path)
     {
-        final HttpRequest.Builder request = HttpRequest.newBuilder(URI.create("http://" + endpoint + path))
+        final HttpRequest.Builder request = HttpRequest.newBuilder(URI.create(scheme + endpoint + path))
             .timeout(timeout);
         if (token != null)
         {

@@ -46,7 +46,8 @@ public final class LocalCluster implements AutoCloseable
     private final List<String> nodeArgs;
     private final AtomicReferenceArray<Process> processes;
     private final java.util.Set<Integer> joiners = java.util.concurrent.ConcurrentHashMap.newKeySet();
-    private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
+    private final HttpClient http;
+    private final String scheme;
     private final int size;
     private final Restart restart;
     private final Duration restartDelay;
@@ -66,6 +67,13 @@ public final class LocalCluster implements AutoCloseable
         this.restart = builder.restart;
         this.restartDelay = builder.restartDelay;
         this.processes = new AtomicReferenceArray<>(size);
+        final HttpClient.Builder client = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2));
+        if (builder.tlsCa != null)
+        {
+            client.sslContext(io.rookery.node.Tls.client(builder.tlsCa));
+        }
+        this.http = client.build();
+        this.scheme = builder.tlsCa != null ? "https://" : "http://";
         this.restarter = restart == Restart.NEVER ? null : Executors.newSingleThreadScheduledExecutor(r ->
         {
             final Thread thread = new Thread(r, "rookery-local-supervisor");
@@ -414,7 +422,7 @@ public final class LocalCluster implements AutoCloseable
         try
         {
             final HttpResponse<String> response = http.send(
-                HttpRequest.newBuilder(URI.create("http://" + httpEndpoint(index) + "/ready"))
+                HttpRequest.newBuilder(URI.create(scheme + httpEndpoint(index) + "/ready"))
                     .timeout(Duration.ofSeconds(2)).GET().build(),
                 HttpResponse.BodyHandlers.ofString());
             return response.statusCode() == 200;
@@ -542,6 +550,18 @@ public final class LocalCluster implements AutoCloseable
         private final List<String> nodeArgs = new ArrayList<>();
         private Restart restart = Restart.NEVER;
         private Duration restartDelay = Duration.ofSeconds(5);
+        private Path tlsCa;
+
+        /**
+         * @param ca PEM CA certificate the nodes' HTTPS certificates are signed by: readiness is
+         *           then asked over HTTPS (the nodes get their TLS options through {@link #nodeArgs}).
+         * @return this.
+         */
+        public Builder tlsCa(final Path ca)
+        {
+            this.tlsCa = ca;
+            return this;
+        }
 
         /**
          * @param policy what happens to a node that exits by itself (default {@link Restart#NEVER}).

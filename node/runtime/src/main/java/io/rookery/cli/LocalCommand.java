@@ -42,9 +42,9 @@ final class LocalCommand implements Callable<Integer>
     boolean examples;
 
     @Option(names = "--secure",
-        description = "Ask every HTTP caller for a bearer token: writes a token file for the nodes and " +
-            "admin.token and client.token into the directory, and prints where. (TLS and the cluster secret " +
-            "are not there yet.)")
+        description = "HTTPS only, with a CA and certificate made for this cluster (ca.pem), and a bearer token " +
+            "asked of every caller (admin.token, client.token), all written into the directory, which it prints. " +
+            "(Raft, Aeron and gossip are not protected yet.)")
     boolean secure;
 
     public Integer call() throws Exception
@@ -57,6 +57,7 @@ final class LocalCommand implements Callable<Integer>
             builder.directory(home, dir == null);
         }
         String adminToken = null;
+        LocalCertificates certificates = null;
         if (secure)
         {
             Files.createDirectories(home);
@@ -67,8 +68,16 @@ final class LocalCommand implements Callable<Integer>
                 "admin " + adminToken + "\nclient " + clientToken + "\n");
             writePrivate(home.resolve("admin.token"), adminToken + "\n");
             writePrivate(home.resolve("client.token"), clientToken + "\n");
-            builder.nodeArgs(java.util.List.of("--token-file=" + tokens));
-            System.out.println("secure: the nodes ask for bearer tokens (" + tokens + ")");
+            final Path secret = writePrivate(home.resolve("cluster.secret"), newToken() + "\n");
+            builder.nodeArgs(java.util.List.of("--token-file=" + tokens, "--cluster-secret-file=" + secret));
+            certificates = LocalCertificates.create(home, 30);
+            builder.nodeArgs(java.util.List.of("--tls-cert=" + certificates.cert(), "--tls-key=" + certificates.key(),
+                "--tls-ca=" + certificates.ca()));
+            builder.tlsCa(certificates.ca());
+            System.out.println("secure: HTTPS only, with a CA made for this cluster: " + certificates.ca() +
+                "   (export ROOKERY_CA_FILE=" + certificates.ca() + " for bin/rookery; curl --cacert " +
+                certificates.ca() + " https://...)");
+            System.out.println("  the nodes ask for bearer tokens (" + tokens + ")");
             System.out.println("  admin token:  " + home.resolve("admin.token") + "   (export ROOKERY_TOKEN_FILE=" +
                 home.resolve("admin.token") + " for bin/rookery)");
             System.out.println("  client token: " + home.resolve("client.token") + "   (curl -H \"Authorization: " +
@@ -93,7 +102,8 @@ final class LocalCommand implements Callable<Integer>
         if (examples)
         {
             final String refused = DeployCommands.deployAndAwait(
-                new Http(Duration.ofSeconds(30), null, secure ? adminToken : Http.token()),
+                new Http(Duration.ofSeconds(30), null, secure ? adminToken : Http.token(),
+                    secure ? certificates.ca() : Http.caFile()),
                 cluster.httpEndpoint(0), DeployCommands.shippedBundle(EXAMPLES), 120);
             if (refused != null)
             {
@@ -105,8 +115,9 @@ final class LocalCommand implements Callable<Integer>
             }
         }
         System.out.println("ready; try: curl -XPOST -H 'Content-Type: application/json' " +
-            (secure ? "-H \"Authorization: Bearer $(cat " + home.resolve("client.token") + ")\" " : "") +
-            "-d '{\"op\":\"increment\"}' http://" + cluster.httpEndpoint(0) +
+            (secure ? "-H \"Authorization: Bearer $(cat " + home.resolve("client.token") + ")\" --cacert " +
+                certificates.ca() + " " : "") +
+            "-d '{\"op\":\"increment\"}' " + (secure ? "https://" : "http://") + cluster.httpEndpoint(0) +
             "/agents/counter/hello   (Ctrl-C stops the cluster)");
         stopped.await();
         return 0;

@@ -118,6 +118,20 @@ final class NodeCommand implements Callable<Integer>
             "Without it the HTTP API is open to anyone who can reach it.")
     Path tokenFile;
 
+    @Option(names = "--cluster-secret-file", description = "File holding the cluster secret (at least 16 bytes): " +
+        "gossip is sealed with it, and a node without it never becomes a member.")
+    Path clusterSecretFile;
+
+    @Option(names = "--tls-cert", description = "PEM certificate chain: serve HTTPS instead of HTTP (read " +
+        "again when it changes).")
+    Path tlsCert;
+
+    @Option(names = "--tls-key", description = "PEM PKCS#8 private key of --tls-cert.")
+    Path tlsKey;
+
+    @Option(names = "--tls-ca", description = "PEM CA certificate the node trusts in its peers' HTTPS certificates.")
+    Path tlsCa;
+
     @Option(names = "--metrics-open", defaultValue = "true", arity = "1",
         description = "Serve /metrics without a token (default: ${DEFAULT-VALUE}); false asks for an admin token.")
     boolean metricsOpen;
@@ -212,7 +226,16 @@ final class NodeCommand implements Callable<Integer>
             .idempotencyRetention(Duration.ofSeconds(idempotencyRetentionSeconds))
             .bundleRetention(Duration.ofSeconds(bundleRetentionSeconds))
             .tokenFile(tokenFile)
+            .clusterSecretFile(clusterSecretFile)
             .metricsOpen(metricsOpen);
+        if ((tlsCert == null) != (tlsKey == null))
+        {
+            throw new IllegalArgumentException("--tls-cert and --tls-key go together");
+        }
+        if (tlsCert != null)
+        {
+            ctx.tls(tlsCert, tlsKey, tlsCa);
+        }
         if (loops > 0)
         {
             ctx.partitionLoops(loops);

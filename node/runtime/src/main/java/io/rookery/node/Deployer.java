@@ -1,6 +1,5 @@
 package io.rookery.node;
 
-import java.net.http.HttpClient;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
@@ -56,7 +55,6 @@ final class Deployer implements AutoCloseable
     private final Duration syncInterval;
     private final Duration retention;
     private final ScheduledExecutorService executor;
-    private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
     private final Map<String, LoadedBundle> loaded = new ConcurrentHashMap<>();
     private final Map<String, String> failures = new ConcurrentHashMap<>();
     private final LogLimiter failureLog = new LogLimiter(10, TimeUnit.SECONDS);
@@ -497,7 +495,7 @@ final class Deployer implements AutoCloseable
         {
             try
             {
-                final HttpResponse<byte[]> response = http.send(
+                final HttpResponse<byte[]> response = node.peerClient().send(
                     node.peerRequest(peer.httpEndpoint(), "/admin/bundles/" + version.sha256())
                         .timeout(PEER_TIMEOUT).GET().build(), HttpResponse.BodyHandlers.ofByteArray());
                 if (response.statusCode() != 200)
@@ -643,7 +641,7 @@ final class Deployer implements AutoCloseable
             {
                 continue;
             }
-            asked.put(member.nodeId(), http.sendAsync(
+            asked.put(member.nodeId(), node.peerClient().sendAsync(
                     node.peerRequest(member.httpEndpoint(), "/admin/deployments?scope=local")
                         .timeout(Duration.ofSeconds(3)).GET().build(), HttpResponse.BodyHandlers.ofByteArray())
                 .thenApply(r -> r.statusCode() == 200 ?

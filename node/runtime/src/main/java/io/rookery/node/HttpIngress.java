@@ -101,7 +101,20 @@ final class HttpIngress implements AutoCloseable
                 thread.setDaemon(true);
                 return thread;
             }, new ThreadPoolExecutor.CallerRunsPolicy());
-        this.server = HttpServer.create(new InetSocketAddress(host, port), 256);
+        final RookeryNode.Context ctx = node.context();
+        if (ctx.tlsCertificate() != null)
+        {
+            // HTTPS only: a plain HTTP request gets no answer a client could take for one.
+            final com.sun.net.httpserver.HttpsServer https =
+                com.sun.net.httpserver.HttpsServer.create(new InetSocketAddress(host, port), 256);
+            https.setHttpsConfigurator(new com.sun.net.httpserver.HttpsConfigurator(
+                Tls.server(ctx.tlsCertificate(), ctx.tlsKey())));
+            this.server = https;
+        }
+        else
+        {
+            this.server = HttpServer.create(new InetSocketAddress(host, port), 256);
+        }
         server.setExecutor(executor);
         server.createContext("/", this::handle);
     }
@@ -120,7 +133,8 @@ final class HttpIngress implements AutoCloseable
     void start()
     {
         server.start();
-        LOG.info("http listening node={} endpoint={}", node.nodeId(), endpoint());
+        LOG.info("http listening node={} endpoint={} tls={} tokens={}", node.nodeId(), endpoint(),
+            node.context().tlsCertificate() != null, auth != null);
     }
 
     /**

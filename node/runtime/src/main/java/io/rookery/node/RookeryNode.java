@@ -108,11 +108,18 @@ public final class RookeryNode implements AutoCloseable
     private final PlacementManager placement;
     private volatile State state = State.STARTING;
     private Deployer deployer;
+    private final HttpClient peerClient;
     private volatile boolean restartRequested;
 
     private RookeryNode(final Context ctx)
     {
         this.ctx = ctx;
+        final HttpClient.Builder peers = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2));
+        if (ctx.tlsCa() != null)
+        {
+            peers.sslContext(Tls.client(ctx.tlsCa()));
+        }
+        this.peerClient = peers.build();
         NodeStore store = null;
         AgentRuntime runtime = null;
         AeronTransport transport = null;
@@ -151,7 +158,12 @@ public final class RookeryNode implements AutoCloseable
                 .mtu(ctx.aeronMtu())
                 .frameHandler(runtime.router()));
             runtime.router().transport(transport);
-            groups = RaftGroups.start(new RaftGroups.Context()
+            final RaftGroups.Context raftContext = new RaftGroups.Context();
+            if (ctx.tlsCertificate() != null && ctx.tlsCa() != null)
+            {
+                raftContext.tls(ctx.tlsCertificate(), ctx.tlsKey(), ctx.tlsCa());
+            }
+            groups = RaftGroups.start(raftContext
                 .nodeId(nodeId)
                 .clusterId(ctx.clusterId())
                 .host(ctx.host())
@@ -181,6 +193,7 @@ public final class RookeryNode implements AutoCloseable
                 .pingInterval(ctx.gossipPingInterval())
                 .pingTimeout(ctx.gossipPingInterval().dividedBy(2))
                 .suspicionMult(ctx.gossipSuspicionMult())
+                .clusterSecret(ctx.clusterSecret())
                 .listener(new PeerTracker(ctx, rt, tr)));
             checkCompatibility(membership.members(), ctx);
             runtime.membership(membership);
@@ -256,13 +269,20 @@ public final class RookeryNode implements AutoCloseable
      */
     HttpRequest.Builder peerRequest(final String endpoint, final String path)
     {
-        final HttpRequest.Builder request = HttpRequest.newBuilder(URI.create("http://" + endpoint + path));
+        final HttpRequest.Builder request = HttpRequest.newBuilder(
+            URI.create((ctx.tlsCertificate() != null ? "https://" : "http://") + endpoint + path));
         final String token = http.peerToken();
         if (token != null)
         {
             request.header("Authorization", "Bearer " + token);
         }
         return request;
+    }
+
+    /** @return the HTTP client this node asks its peers with (trusting the cluster's CA under TLS). */
+    HttpClient peerClient()
+    {
+        return peerClient;
     }
 
     /** @return whether the node is stopping or stopped. */
@@ -564,7 +584,7 @@ public final class RookeryNode implements AutoCloseable
             knownGroups().size() == byGroup.size();
         if (!complete)
         {
-            final HttpClient client = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(1)).build();
+            final HttpClient client = peerClient;
             final List<CompletableFuture<Map<String, Object>>> remote = new ArrayList<>();
             for (final NodeMetadata m : membership.members())
             {
@@ -1028,6 +1048,9 @@ public final class RookeryNode implements AutoCloseable
             tc::reconnects);
         metrics.gauge("rookery_gossip_members", "Live members in this node's view", () -> membership.members().size());
         metrics.counter("rookery_gossip_failures_total", "Members declared dead", membership::failures);
+        metrics.counter("rookery_gossip_rejected_total",
+            "Gossip messages dropped because they were not sealed with this cluster's secret",
+            membership::rejectedMessages);
         metrics.gauge("rookery_groups_hosted", "Raft group replicas on this node",
             () -> groups.hostedGroups().size());
         metrics.gauge("rookery_groups_led", "Raft groups this node leads and serves",
@@ -1238,6 +1261,10 @@ public final class RookeryNode implements AutoCloseable
         private Duration replacementGrace = Duration.ofSeconds(30);
         private Duration deploymentSyncInterval = Duration.ofSeconds(1);
         private Path tokenFile;
+        private Path clusterSecretFile;
+        private Path tlsCertificate;
+        private Path tlsKey;
+        private Path tlsCa;
         private boolean metricsOpen = true;
         private Duration bundleRetention = Duration.ofSeconds(60);
         private Duration resendAfter = Duration.ofSeconds(1);
@@ -1932,6 +1959,49 @@ public final class RookeryNode implements AutoCloseable
             return this;
         }
 
+        /** @return the file holding the cluster secret, or null for none. */
+        public Path clusterSecretFile()
+        {
+            return clusterSecretFile;
+        }
+
+        /**
+         * @param file file whose contents (at least 16 bytes, surrounding whitespace ignored) are the
+         *             cluster secret: gossip messages are sealed with a key derived from it, and a node
+         *             without it never becomes a member. Null (default) for none.
+         * @return this.
+         */
+        public Context clusterSecretFile(final Path file)
+        {
+            this.clusterSecretFile = file;
+            return this;
+        }
+
+        /** @return the cluster secret's bytes, or null for none. */
+        byte[] clusterSecret()
+        {
+            if (clusterSecretFile == null)
+            {
+                return null;
+            }
+            try
+            {
+                final byte[] secret = Files.readString(clusterSecretFile).strip()
+                    .getBytes(java.nio.charset.StandardCharsets.UTF_8);
+                if (secret.length < 16)
+                {
+                    throw new IllegalArgumentException("cluster secret in " + clusterSecretFile +
+                        " is shorter than 16 bytes");
+                }
+                return secret;
+            }
+            catch (final java.io.IOException ex)
+            {
+                throw new IllegalArgumentException("cannot read cluster secret " + clusterSecretFile + ": " +
+                    ex.getMessage(), ex);
+            }
+        }
+
         /** @return the file of HTTP bearer tokens, or null when the HTTP API is open to anyone. */
         public Path tokenFile()
         {
@@ -1946,6 +2016,41 @@ public final class RookeryNode implements AutoCloseable
         public Context tokenFile(final Path file)
         {
             this.tokenFile = file;
+            return this;
+        }
+
+        /** @return the PEM certificate chain of HTTPS, or null for plain HTTP. */
+        public Path tlsCertificate()
+        {
+            return tlsCertificate;
+        }
+
+        /** @return the PEM (PKCS#8) private key of HTTPS. */
+        public Path tlsKey()
+        {
+            return tlsKey;
+        }
+
+        /** @return the PEM CA certificate the node trusts when it calls its peers over HTTPS. */
+        public Path tlsCa()
+        {
+            return tlsCa;
+        }
+
+        /**
+         * Serves HTTPS instead of HTTP. The files are read again when they change (new connections
+         * get the new certificate).
+         *
+         * @param certificateChain PEM certificate, then intermediates.
+         * @param privateKey       PEM PKCS#8 private key.
+         * @param ca               PEM CA certificate(s) the node trusts in its peers' certificates.
+         * @return this.
+         */
+        public Context tls(final Path certificateChain, final Path privateKey, final Path ca)
+        {
+            this.tlsCertificate = certificateChain;
+            this.tlsKey = privateKey;
+            this.tlsCa = ca;
             return this;
         }
 
