@@ -93,13 +93,24 @@ public final class BenchReport
                     System.out.printf(Locale.ROOT, "RATIO transport/raw-aeron-64B-mtu-8192 %.2f%n",
                         score(results, "message", "path=rookery-transport", "payload=64", "mtu=8192") / rawLoopback);
                     System.out.printf(Locale.ROOT, "RATIO ephemeral-tell/raw-aeron-64B-mtu-8192 %.2f%n",
-                        score(results, "tell", "route=cross-node", "payload=64", "mtu=8192") / rawLoopback);
+                        score(results, "tell", "route=cross-node", "payload=64", "mtu=8192", "secret=off") /
+                        rawLoopback);
                 }
                 final double raw = score(results, "message", "path=raw-aeron", "payload=64", "mtu=1408");
                 System.out.printf(Locale.ROOT, "RATIO transport/raw-aeron-64B %.2f%n",
                     score(results, "message", "path=rookery-transport", "payload=64", "mtu=1408") / raw);
                 System.out.printf(Locale.ROOT, "RATIO ephemeral-tell/raw-aeron-64B %.2f%n",
-                    score(results, "tell", "route=cross-node", "payload=64", "mtu=1408") / raw);
+                    score(results, "tell", "route=cross-node", "payload=64", "mtu=1408", "secret=off") / raw);
+                // The cost of the cluster secret: authenticated beside plain, same run (target >= 0.9).
+                System.out.printf(Locale.ROOT, "RATIO transport-mac/transport-64B %.2f%n",
+                    score(results, "message", "path=rookery-transport-mac", "payload=64", "mtu=1408") /
+                    score(results, "message", "path=rookery-transport", "payload=64", "mtu=1408"));
+                System.out.printf(Locale.ROOT, "RATIO ephemeral-tell-secret/ephemeral-tell-64B %.2f%n",
+                    score(results, "tell", "route=cross-node", "payload=64", "mtu=1408", "secret=on") /
+                    score(results, "tell", "route=cross-node", "payload=64", "mtu=1408", "secret=off"));
+                System.out.printf(Locale.ROOT, "RATIO frame-mac-siphash/hmac-sha256-1376B %.2f%n",
+                    score(results, "mac", "algorithm=siphash-2-4", "length=1376") /
+                    score(results, "mac", "algorithm=hmac-sha256", "length=1376"));
             }
             case "peers" ->
             {

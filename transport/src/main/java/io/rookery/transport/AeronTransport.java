@@ -91,6 +91,7 @@ public final class AeronTransport implements AutoCloseable
     private volatile Subscription subscription;
     private final ManyToOneRingBuffer outbound;
     private final TransportCounters counters = new TransportCounters();
+    private final FrameAuthenticator authenticator;
     private final Map<Long, PeerStats> peerStats = new ConcurrentHashMap<>();
     private final String endpoint;
     private final AgentRunner runner;
@@ -99,6 +100,7 @@ public final class AeronTransport implements AutoCloseable
     private AeronTransport(final Context ctx)
     {
         this.ctx = ctx;
+        this.authenticator = null == ctx.frameKey() ? null : new FrameAuthenticator(ctx.frameKey());
         MediaDriver driver = null;
         Aeron aeron = null;
         Subscription subscription = null;
@@ -651,7 +653,7 @@ public final class AeronTransport implements AutoCloseable
                 bump(counters.notConnected, 1);
                 return false;
             }
-            final long result = publication.offer(buffer, offset, length);
+            final long result = publication.offer(buffer, offset, length, authenticator);
             if (result > 0)
             {
                 bump(stats.framesSent, frames);
@@ -717,6 +719,8 @@ public final class AeronTransport implements AutoCloseable
         private final ArrayList<Peer> peerList = new ArrayList<>();
         private final ArrayList<Peer> dirty = new ArrayList<>();
         private final FragmentAssembler assembler = new FragmentAssembler(this);
+        private final FragmentHandler receiver = null == authenticator ? assembler : this::onAuthenticatedFragment;
+        private final LogLimiter rejectedLog = new LogLimiter(5, TimeUnit.SECONDS);
         private final LogLimiter malformedLog = new LogLimiter(5, TimeUnit.SECONDS);
         private final LogLimiter handlerErrorLog = new LogLimiter(5, TimeUnit.SECONDS);
         private long nextReconnectNs;
@@ -749,8 +753,31 @@ public final class AeronTransport implements AutoCloseable
             {
                 work += peerList.get(i).drainPending();
             }
-            work += subscription.poll(assembler, ctx.fragmentLimit());
+            work += subscription.poll(receiver, ctx.fragmentLimit());
             return work;
+        }
+
+        /**
+         * Each datagram is checked before reassembly, so a forged fragment never reaches the
+         * assembler; the assembler then drops a message one of whose fragments was rejected, as it
+         * does one with a fragment lost.
+         */
+        private void onAuthenticatedFragment(
+            final DirectBuffer buffer, final int offset, final int length, final Header header)
+        {
+            if (authenticator.verify(header, buffer, offset, length))
+            {
+                assembler.onFragment(buffer, offset, length, header);
+                return;
+            }
+            bump(counters.rejected, 1);
+            final long permits = rejectedLog.tryAcquire(System.nanoTime());
+            if (permits > 0)
+            {
+                LOG.warn("rejected a datagram that does not carry the cluster's MAC: from={} length={} " +
+                    "(rejected since last line: {}); is a node running without the cluster secret, or with another?",
+                    header.context(), length, permits);
+            }
         }
 
         /**
@@ -982,6 +1009,7 @@ public final class AeronTransport implements AutoCloseable
         private int fragmentLimit = 64;
         private int maxBatchLength = -1;
         private Duration driverTimeout = Duration.ofSeconds(10);
+        private byte[] frameKey;
         private FrameHandler frameHandler;
         private ErrorHandler errorHandler = ex -> LOG.error("transport error", ex);
 
@@ -1288,6 +1316,29 @@ public final class AeronTransport implements AutoCloseable
         public Context driverTimeout(final Duration timeout)
         {
             this.driverTimeout = timeout;
+            return this;
+        }
+
+        /** @return the key datagrams are authenticated with, or null when they are not. */
+        public byte[] frameKey()
+        {
+            return frameKey;
+        }
+
+        /**
+         * @param key {@link FrameAuthenticator#KEY_LENGTH} bytes derived from the cluster secret: every
+         *            datagram sent carries a MAC under it and every datagram received must, or it is
+         *            dropped and counted as rejected; null (default) for no authentication.
+         * @return this.
+         */
+        public Context frameKey(final byte[] key)
+        {
+            if (null != key && key.length != FrameAuthenticator.KEY_LENGTH)
+            {
+                throw new IllegalArgumentException(
+                    "transport.frameKey must have " + FrameAuthenticator.KEY_LENGTH + " bytes: " + key.length);
+            }
+            this.frameKey = null == key ? null : key.clone();
             return this;
         }
 

@@ -22,6 +22,7 @@ public final class TransportCounters
     final AtomicLong handlerErrors = new AtomicLong();
     final AtomicLong errors = new AtomicLong();
     final AtomicLong reconnects = new AtomicLong();
+    final AtomicLong rejected = new AtomicLong();
     final AtomicLongArray malformed = new AtomicLongArray(FrameValidator.REASON_COUNT);
 
     /** @return frames handed to a publication. */
@@ -109,6 +110,15 @@ public final class TransportCounters
     public long reconnects()
     {
         return reconnects.get();
+    }
+
+    /**
+     * @return datagrams dropped because they did not carry a valid MAC under the cluster's frame key
+     * (sent by a node without the cluster secret, or forged or corrupted on the way).
+     */
+    public long rejected()
+    {
+        return rejected.get();
     }
 
     /**

@@ -127,6 +127,73 @@ class AeronTransportIT
     }
 
     @Test
+    void withAFrameKeyEveryDatagramIsAuthenticatedSmallBatchedAndFragmentedAlike()
+    {
+        final byte[] key = key(1);
+        final Inbox inboxB = new Inbox();
+        final AeronTransport a = launch("a", 0, new Inbox(), ctx -> ctx.frameKey(key));
+        final AeronTransport b = launch("b", 0, inboxB, ctx -> ctx.frameKey(key));
+        a.addPeer(KEY_B, b.endpoint());
+        final int n = 300;
+        for (int i = 1; i <= n; i++)
+        {
+            // Every 50th frame is far larger than a datagram, so it travels in fragments.
+            final byte[] body = i % 50 == 0 ? payload(MAX_FRAME - 200, i) : payload(i % 90, i);
+            final int length = Frames.request(frame, 0, i, "agent-" + i, body);
+            assertThat(a.send(KEY_B, frame, 0, length)).isEqualTo(AeronTransport.SENT);
+        }
+        await("all frames at B").atMost(DEADLINE).pollInterval(POLL).until(() -> inboxB.size() == n);
+        for (int i = 1; i <= n; i++)
+        {
+            assertThat(inboxB.received.get(i - 1).correlationId()).isEqualTo(i);
+            assertThat(inboxB.received.get(i - 1).payload()).hasSize(i % 50 == 0 ? MAX_FRAME - 200 : i % 90);
+        }
+        assertThat(a.counters().batchesSent()).as("small frames were batched").isPositive();
+        assertThat(b.counters().rejected()).isZero();
+        assertThat(b.counters().malformedTotal()).isZero();
+        assertThat(errors).isEmpty();
+    }
+
+    @Test
+    void datagramsWithoutTheMacOrUnderAnotherKeyAreRejectedAndCountedAndNeverDelivered()
+    {
+        final Inbox inboxB = new Inbox();
+        final AeronTransport b = launch("b", 0, inboxB, ctx -> ctx.frameKey(key(1)));
+        final AeronTransport noKey = launch("no-key", 0, new Inbox());
+        final AeronTransport otherKey = launch("other-key", 0, new Inbox(), ctx -> ctx.frameKey(key(2)));
+        final AeronTransport member = launch("member", 0, new Inbox(), ctx -> ctx.frameKey(key(1)));
+        noKey.addPeer(KEY_B, b.endpoint());
+        otherKey.addPeer(KEY_B, b.endpoint());
+        member.addPeer(KEY_B, b.endpoint());
+
+        for (int i = 1; i <= 20; i++)
+        {
+            sendRequest(noKey, KEY_B, i, "intruder");
+            sendRequest(otherKey, KEY_B, 100 + i, "other-cluster");
+        }
+        final int large = Frames.request(frame, 0, 999, "large", payload(MAX_FRAME - 200, 9));
+        assertThat(otherKey.send(KEY_B, frame, 0, large)).isEqualTo(AeronTransport.SENT);
+        await("both senders' datagrams rejected").atMost(DEADLINE).pollInterval(POLL)
+            .until(() -> noKey.counters().framesSent() == 20 && otherKey.counters().framesSent() == 21 &&
+                b.counters().rejected() >= 2 + MAX_FRAME / 1408);
+
+        // A sender with the key, after the rejected ones: the only frame the handler ever sees.
+        sendRequest(member, KEY_B, 7, "member");
+        await("the member's frame").atMost(DEADLINE).pollInterval(POLL).until(() -> inboxB.size() == 1);
+        assertThat(inboxB.received.get(0).agentKey()).isEqualTo("member");
+        assertThat(b.counters().framesReceived()).isEqualTo(1);
+        assertThat(b.counters().malformedTotal()).as("rejected before any parsing").isZero();
+        assertThat(b.counters().handlerErrors()).isZero();
+
+        // A receiver without a key accepts authenticated senders: turning the key on is rolled out.
+        final Inbox inboxPlain = new Inbox();
+        final AeronTransport plain = launch("plain", 0, inboxPlain);
+        member.addPeer(KEY_A, plain.endpoint());
+        sendRequest(member, KEY_A, 8, "to-plain");
+        await("a keyless receiver").atMost(DEADLINE).pollInterval(POLL).until(() -> inboxPlain.size() == 1);
+    }
+
+    @Test
     void aClosedAeronClientIsReplacedAndFramesFlowAgainBothWays()
     {
         // What a process paused for longer than the driver timeout finds when it wakes up: its
@@ -556,6 +623,13 @@ class AeronTransportIT
         {
             return socket.getLocalPort();
         }
+    }
+
+    private static byte[] key(final int seed)
+    {
+        final byte[] key = new byte[FrameAuthenticator.KEY_LENGTH];
+        new Random(seed).nextBytes(key);
+        return key;
     }
 
     private static byte[] payload(final int length, final int seed)

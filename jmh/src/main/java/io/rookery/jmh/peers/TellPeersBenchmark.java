@@ -49,7 +49,7 @@ public class TellPeersBenchmark extends WindowedLinkBenchmark
     {
         return switch (system)
         {
-            case "rookery-tell" -> new EphemeralTellLink(true, payload, 0);
+            case "rookery-tell" -> new EphemeralTellLink(true, payload, 0, false);
             case "pekko-artery-tcp" -> new PekkoLink("tcp", payload);
             case "pekko-artery-aeron-udp" -> new PekkoLink("aeron-udp", payload);
             default -> throw new IllegalArgumentException("unknown system " + system);

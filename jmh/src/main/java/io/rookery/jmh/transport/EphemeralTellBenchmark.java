@@ -36,13 +36,17 @@ public class EphemeralTellBenchmark extends WindowedLinkBenchmark
     @Param({"64"})
     public int payload;
 
+    /** on: both nodes share a cluster secret, so gossip is sealed and every Aeron datagram carries a MAC. */
+    @Param({"off", "on"})
+    public String secret;
+
     /** Aeron MTU of both nodes: 1408 is a node's default on a network, 8192 on loopback. */
     @Param({"1408", "8192"})
     public int mtu;
 
     protected Link open()
     {
-        return new EphemeralTellLink("cross-node".equals(route), payload, mtu);
+        return new EphemeralTellLink("cross-node".equals(route), payload, mtu, "on".equals(secret));
     }
 
     protected int windowSize()

@@ -48,7 +48,8 @@ final class RookeryTransportLink implements Link, FrameHandler
     private long baseline;
     private long wrongLength;
 
-    RookeryTransportLink(final Path dir, final int payloadLength, final IdleProfile idle, final int mtu)
+    RookeryTransportLink(
+        final Path dir, final int payloadLength, final IdleProfile idle, final int mtu, final boolean authenticated)
     {
         this.dir = dir;
         this.payloadLength = payloadLength;
@@ -62,8 +63,10 @@ final class RookeryTransportLink implements Link, FrameHandler
         {
             payload.putByte(i, (byte)i);
         }
-        receiver = AeronTransport.launch(settings("rookery-receiver", idle, mtu).frameHandler(this));
-        sender = AeronTransport.launch(settings("rookery-sender", idle, mtu)
+        // Any 16 bytes do: both ends hold the same key, as nodes sharing a cluster secret do.
+        final byte[] key = authenticated ? "bench-frame-key!".getBytes(StandardCharsets.US_ASCII) : null;
+        receiver = AeronTransport.launch(settings("rookery-receiver", idle, mtu).frameKey(key).frameHandler(this));
+        sender = AeronTransport.launch(settings("rookery-sender", idle, mtu).frameKey(key)
             .frameHandler((buffer, offset, length) -> { }));
         sender.addPeer(RECEIVER_KEY, receiver.endpoint());
         // Connected once a first frame arrives; frames sent before wait in the peer's pending queue.

@@ -40,7 +40,8 @@ public class TransportBenchmark extends WindowedLinkBenchmark
 {
     static final int WINDOW = 4096;
 
-    @Param({"raw-aeron", "rookery-transport"})
+    /** rookery-transport-mac: the same transport with every datagram authenticated (cluster secret on). */
+    @Param({"raw-aeron", "rookery-transport", "rookery-transport-mac"})
     public String path;
 
     @Param({"64", "256", "1024"})
@@ -62,7 +63,7 @@ public class TransportBenchmark extends WindowedLinkBenchmark
         {
             final IdleProfile profile = IdleProfile.parse(idle);
             return "raw-aeron".equals(path) ? new RawAeronLink(dir, payload, profile, mtu) :
-                new RookeryTransportLink(dir, payload, profile, mtu);
+                new RookeryTransportLink(dir, payload, profile, mtu, "rookery-transport-mac".equals(path));
         }
         catch (final RuntimeException | Error ex)
         {
