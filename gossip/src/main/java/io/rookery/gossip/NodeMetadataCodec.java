@@ -184,8 +184,19 @@ public final class NodeMetadataCodec implements MetadataCodec
         {
             throw new IllegalArgumentException("bad string length " + length + " in node metadata");
         }
-        final byte[] bytes = new byte[length];
-        buffer.get(bytes);
-        return new String(bytes, StandardCharsets.UTF_8);
+        final int start = buffer.position();
+        try
+        {
+            // Strict: a string that is not UTF-8 would not survive being encoded again.
+            return StandardCharsets.UTF_8.newDecoder().decode(buffer.slice(start, length)).toString();
+        }
+        catch (final java.nio.charset.CharacterCodingException ex)
+        {
+            throw new IllegalArgumentException("a string in node metadata is not UTF-8", ex);
+        }
+        finally
+        {
+            buffer.position(start + length);
+        }
     }
 }

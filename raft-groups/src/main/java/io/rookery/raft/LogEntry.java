@@ -243,6 +243,19 @@ public final class LogEntry
      */
     public static long decode(final byte[] bytes, final Visitor visitor)
     {
+        try
+        {
+            return decodeEntry(bytes, visitor);
+        }
+        catch (final IndexOutOfBoundsException | IllegalArgumentException ex)
+        {
+            throw new IllegalStateException(
+                "malformed log entry of " + bytes.length + " bytes: " + ex.getMessage(), ex);
+        }
+    }
+
+    private static long decodeEntry(final byte[] bytes, final Visitor visitor)
+    {
         final GroupEntryDecoder decoder = wrap(bytes);
         final long term = decoder.leaderTerm();
         visitor.begin(term);
@@ -250,9 +263,9 @@ public final class LogEntry
         {
             final int partition = op.partition();
             final OpType type = op.op();
-            final byte[] key = new byte[op.keyLength()];
+            final byte[] key = new byte[fits(op.keyLength(), bytes)];
             op.getKey(key, 0, key.length);
-            final byte[] value = new byte[op.valueLength()];
+            final byte[] value = new byte[fits(op.valueLength(), bytes)];
             op.getValue(value, 0, value.length);
             if (type == OpType.PUT)
             {
@@ -275,7 +288,7 @@ public final class LogEntry
             final long peer = c.peerGroup();
             final int chunk = c.chunk();
             final boolean last = c.last() == 1;
-            final byte[] data = new byte[c.dataLength()];
+            final byte[] data = new byte[fits(c.dataLength(), bytes)];
             c.getData(data, 0, data.length);
             if (type == ControlType.NULL_VAL)
             {
@@ -287,19 +300,42 @@ public final class LogEntry
     }
 
     /**
+     * @return a field length that the entry's bytes could hold, checked before anything is allocated.
+     */
+    private static int fits(final long length, final byte[] bytes)
+    {
+        if (length < 0 || length > bytes.length)
+        {
+            throw new IllegalStateException("field of " + length + " bytes in a log entry of " + bytes.length);
+        }
+        return (int)length;
+    }
+
+    /**
      * @param bytes encoded entry.
      * @return the term of the leader that computed it, without decoding the rest.
      */
     public static long leaderTermOf(final byte[] bytes)
     {
-        return wrap(bytes).leaderTerm();
+        try
+        {
+            return wrap(bytes).leaderTerm();
+        }
+        catch (final IndexOutOfBoundsException ex)
+        {
+            throw new IllegalStateException("malformed log entry of " + bytes.length + " bytes", ex);
+        }
     }
 
     private static GroupEntryDecoder wrap(final byte[] bytes)
     {
         final UnsafeBuffer buffer = new UnsafeBuffer(bytes);
+        if (bytes.length < MessageHeaderDecoder.ENCODED_LENGTH)
+        {
+            throw new IllegalStateException("log entry of " + bytes.length + " bytes is shorter than its header");
+        }
         final MessageHeaderDecoder header = new MessageHeaderDecoder().wrap(buffer, 0);
-        if (bytes.length < MessageHeaderDecoder.ENCODED_LENGTH || header.schemaId() != GroupEntryDecoder.SCHEMA_ID ||
+        if (header.schemaId() != GroupEntryDecoder.SCHEMA_ID ||
             header.templateId() != GroupEntryDecoder.TEMPLATE_ID)
         {
             throw new IllegalStateException("log entry is not a GroupEntry: schema=" + header.schemaId() +
@@ -319,16 +355,28 @@ public final class LogEntry
     {
         static Genesis decode(final byte[] data)
         {
-            final ByteBuffer buffer = ByteBuffer.wrap(data);
-            final byte[] name = new byte[buffer.getShort() & 0xFFFF];
-            buffer.get(name);
-            final int count = buffer.getInt();
-            final List<Integer> partitions = new ArrayList<>(count);
-            for (int i = 0; i < count; i++)
+            try
             {
-                partitions.add(buffer.getShort() & 0xFFFF);
+                final ByteBuffer buffer = ByteBuffer.wrap(data);
+                final byte[] name = new byte[buffer.getShort() & 0xFFFF];
+                buffer.get(name);
+                final int count = buffer.getInt();
+                if (count < 0 || count > buffer.remaining() / 2)
+                {
+                    throw new IllegalStateException(
+                        count + " partitions do not fit in " + buffer.remaining() + " bytes");
+                }
+                final List<Integer> partitions = new ArrayList<>(count);
+                for (int i = 0; i < count; i++)
+                {
+                    partitions.add(buffer.getShort() & 0xFFFF);
+                }
+                return new Genesis(new String(name, StandardCharsets.UTF_8), partitions);
             }
-            return new Genesis(new String(name, StandardCharsets.UTF_8), partitions);
+            catch (final java.nio.BufferUnderflowException ex)
+            {
+                throw new IllegalStateException("truncated genesis step of " + data.length + " bytes", ex);
+            }
         }
     }
 

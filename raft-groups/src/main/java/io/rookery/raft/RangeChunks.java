@@ -67,9 +67,9 @@ public final class RangeChunks
             final int count = buffer.getInt();
             for (int i = 0; i < count; i++)
             {
-                final byte[] key = new byte[buffer.getInt()];
+                final byte[] key = new byte[length(buffer)];
                 buffer.get(key);
-                final byte[] value = new byte[buffer.getInt()];
+                final byte[] value = new byte[length(buffer)];
                 buffer.get(value);
                 visitor.visit(key, value);
             }
@@ -82,6 +82,17 @@ public final class RangeChunks
         {
             throw new IllegalStateException("malformed range chunk of " + chunk.length + " bytes: " + ex, ex);
         }
+    }
+
+    /** A length read from a chunk, checked against what is left before anything is allocated for it. */
+    private static int length(final ByteBuffer buffer)
+    {
+        final int length = buffer.getInt();
+        if (length < 0 || length > buffer.remaining())
+        {
+            throw new IllegalStateException("a field of " + length + " bytes with " + buffer.remaining() + " left");
+        }
+        return length;
     }
 
     private static byte[] encode(final List<byte[][]> pairs, final int size)

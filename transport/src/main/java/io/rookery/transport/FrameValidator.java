@@ -1,15 +1,20 @@
 package io.rookery.transport;
 
 import java.nio.ByteOrder;
+import java.util.Arrays;
+import java.util.stream.IntStream;
 
 import io.rookery.transport.codecs.AgentMessageDecoder;
 import io.rookery.transport.codecs.AgentRequestDecoder;
 import io.rookery.transport.codecs.AgentResponseDecoder;
+import io.rookery.transport.codecs.Durability;
 import io.rookery.transport.codecs.EphemeralMessageDecoder;
 import io.rookery.transport.codecs.FrameBatchDecoder;
 import io.rookery.transport.codecs.MessageAckDecoder;
 import io.rookery.transport.codecs.MessageHeaderDecoder;
 import io.rookery.transport.codecs.PartitionHandoffDecoder;
+import io.rookery.transport.codecs.RequestKind;
+import io.rookery.transport.codecs.Status;
 import org.agrona.DirectBuffer;
 
 /**
@@ -36,9 +41,17 @@ public final class FrameValidator
     public static final int TRUNCATED = 5;
     /** A batch inside a batch: never sent by a Rookery node. */
     public static final int NESTED_BATCH = 6;
+    /**
+     * An enum field (request kind, durability, status) holds a value the schema does not define:
+     * decoding it would throw in the handler.
+     */
+    public static final int UNKNOWN_VALUE = 7;
 
     private static final int[] NO_FIELDS = {};
     private static final int[][] VAR_FIELDS_BY_TEMPLATE = new int[8][];
+    /** Offsets within the block of each template's enum fields, and the values each may hold. */
+    private static final int[][] ENUM_OFFSETS_BY_TEMPLATE = new int[8][];
+    private static final boolean[][][] ENUM_VALUES_BY_TEMPLATE = new boolean[8][][];
 
     static
     {
@@ -67,6 +80,28 @@ public final class FrameValidator
         VAR_FIELDS_BY_TEMPLATE[FrameBatchDecoder.TEMPLATE_ID] = NO_FIELDS;
         VAR_FIELDS_BY_TEMPLATE[PartitionHandoffDecoder.TEMPLATE_ID] = new int[] {
             PartitionHandoffDecoder.dataHeaderLength() };
+
+        final boolean[] kinds = defined(Arrays.stream(RequestKind.values())
+            .filter(v -> v != RequestKind.NULL_VAL).mapToInt(RequestKind::value));
+        final boolean[] durabilities = defined(Arrays.stream(Durability.values())
+            .filter(v -> v != Durability.NULL_VAL).mapToInt(Durability::value));
+        final boolean[] statuses = defined(Arrays.stream(Status.values())
+            .filter(v -> v != Status.NULL_VAL).mapToInt(Status::value));
+        ENUM_OFFSETS_BY_TEMPLATE[AgentRequestDecoder.TEMPLATE_ID] = new int[] {
+            AgentRequestDecoder.kindEncodingOffset(), AgentRequestDecoder.durabilityEncodingOffset() };
+        ENUM_VALUES_BY_TEMPLATE[AgentRequestDecoder.TEMPLATE_ID] = new boolean[][] {kinds, durabilities};
+        ENUM_OFFSETS_BY_TEMPLATE[AgentResponseDecoder.TEMPLATE_ID] = new int[] {
+            AgentResponseDecoder.statusEncodingOffset() };
+        ENUM_VALUES_BY_TEMPLATE[AgentResponseDecoder.TEMPLATE_ID] = new boolean[][] {statuses};
+        ENUM_OFFSETS_BY_TEMPLATE[MessageAckDecoder.TEMPLATE_ID] = new int[] {MessageAckDecoder.statusEncodingOffset()};
+        ENUM_VALUES_BY_TEMPLATE[MessageAckDecoder.TEMPLATE_ID] = new boolean[][] {statuses};
+    }
+
+    private static boolean[] defined(final IntStream values)
+    {
+        final boolean[] defined = new boolean[256];
+        values.forEach(v -> defined[v & 0xFF] = true);
+        return defined;
     }
 
     private FrameValidator()
@@ -119,6 +154,19 @@ public final class FrameValidator
         if (templateId == FrameBatchDecoder.TEMPLATE_ID)
         {
             return validateEntries(buffer, position, end);
+        }
+
+        final int[] enumOffsets = ENUM_OFFSETS_BY_TEMPLATE[templateId];
+        if (enumOffsets != null)
+        {
+            final int block = offset + headerLength;
+            for (int i = 0; i < enumOffsets.length; i++)
+            {
+                if (!ENUM_VALUES_BY_TEMPLATE[templateId][i][buffer.getByte(block + enumOffsets[i]) & 0xFF])
+                {
+                    return UNKNOWN_VALUE;
+                }
+            }
         }
 
         for (final int lengthFieldSize : VAR_FIELDS_BY_TEMPLATE[templateId])
@@ -191,6 +239,7 @@ public final class FrameValidator
             case UNKNOWN_TEMPLATE -> "unknown_template";
             case TRUNCATED -> "truncated";
             case NESTED_BATCH -> "nested_batch";
+            case UNKNOWN_VALUE -> "unknown_value";
             default -> "unknown";
         };
     }
@@ -198,7 +247,7 @@ public final class FrameValidator
     /**
      * Number of distinct reasons, for arrays of counters indexed by reason.
      */
-    public static final int REASON_COUNT = 7;
+    public static final int REASON_COUNT = 8;
 
     private static int minimumBlockLength(final int templateId)
     {

@@ -202,7 +202,8 @@ class FrameValidatorTest
                 Frames.putU16(garbage, offset + BLOCK_LENGTH_OFFSET, random.nextInt(64));
             }
             final int verdict = FrameValidator.validate(garbage, offset, length);
-            assertThat(verdict).isBetween(VALID, TRUNCATED);
+            assertThat(verdict).isBetween(VALID, FrameValidator.UNKNOWN_VALUE)
+                .isNotEqualTo(FrameValidator.NESTED_BATCH);
             verdicts[verdict]++;
         }
         for (int reason = TOO_SHORT; reason <= TRUNCATED; reason++)
@@ -255,6 +256,18 @@ class FrameValidatorTest
     }
 
     @Test
+    void anEnumFieldOutsideTheSchemaIsRefusedBeforeTheHandlerWouldThrowOnIt()
+    {
+        final int length = Frames.request(buffer, 0, 5, "key", PAYLOAD);
+        assertThat(validate(0, length)).isEqualTo(VALID);
+        final int kind = HEADER + AgentRequestDecoder.kindEncodingOffset();
+        buffer.putByte(kind, (byte)34);
+        assertThat(validate(0, length)).as("kind 34").isEqualTo(FrameValidator.UNKNOWN_VALUE);
+        buffer.putByte(kind, (byte)255);
+        assertThat(validate(0, length)).as("kind left unset").isEqualTo(FrameValidator.UNKNOWN_VALUE);
+    }
+
+    @Test
     void reasonsHaveDistinctLabels()
     {
         final Set<String> labels = new HashSet<>();
@@ -263,7 +276,8 @@ class FrameValidatorTest
             labels.add(FrameValidator.reasonLabel(reason));
         }
         assertThat(labels).containsExactlyInAnyOrder(
-            "valid", "too_short", "wrong_schema", "wrong_version", "unknown_template", "truncated", "nested_batch");
+            "valid", "too_short", "wrong_schema", "wrong_version", "unknown_template", "truncated", "nested_batch",
+            "unknown_value");
         assertThat(FrameValidator.reasonLabel(FrameValidator.REASON_COUNT)).isEqualTo("unknown");
         assertThat(FrameValidator.reasonLabel(-1)).isEqualTo("unknown");
     }

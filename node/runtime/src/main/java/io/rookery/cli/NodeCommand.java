@@ -198,7 +198,7 @@ final class NodeCommand implements Callable<Integer>
         return text;
     }
 
-    private RookeryNode.Context context()
+    RookeryNode.Context context()
     {
         final RookeryNode.Context ctx = new RookeryNode.Context()
             .nodeId(id)

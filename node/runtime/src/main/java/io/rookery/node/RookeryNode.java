@@ -12,6 +12,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Collection;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -30,6 +31,7 @@ import io.rookery.api.AgentType;
 import io.rookery.deploy.DeploymentsAgent;
 import io.rookery.api.Codecs;
 import io.rookery.api.Durability;
+import io.rookery.gossip.AuthenticatedCodec;
 import io.rookery.gossip.GroupClaim;
 import io.rookery.gossip.Membership;
 import io.rookery.gossip.MembershipListener;
@@ -44,6 +46,7 @@ import io.rookery.raft.RaftGroups;
 import io.rookery.raft.Reconfiguration;
 import io.rookery.storage.NodeStore;
 import io.rookery.transport.AeronTransport;
+import io.rookery.transport.FrameAuthenticator;
 import io.rookery.transport.IdleProfile;
 import io.rookery.transport.TransportCounters;
 import io.rookery.transport.codecs.RequestKind;
@@ -156,6 +159,7 @@ public final class RookeryNode implements AutoCloseable
                 .aeronDirectoryName(ctx.aeronDirectoryName())
                 .idleProfile(ctx.idleProfile())
                 .mtu(ctx.aeronMtu())
+                .frameKey(frameKey(ctx.clusterSecret()))
                 .frameHandler(runtime.router()));
             runtime.router().transport(transport);
             final RaftGroups.Context raftContext = new RaftGroups.Context();
@@ -243,6 +247,22 @@ public final class RookeryNode implements AutoCloseable
             }
             throw ex instanceof RuntimeException rex ? rex : new IllegalStateException("node failed to start", ex);
         }
+    }
+
+    /** @return HTTP requests this node received and has not answered yet. */
+    int httpInFlight()
+    {
+        return http.inFlight();
+    }
+
+    /**
+     * @return the key Aeron datagrams are authenticated with: its own derivation of the cluster
+     * secret, so that it is not the gossip key; null without a secret.
+     */
+    private static byte[] frameKey(final byte[] clusterSecret)
+    {
+        return null == clusterSecret ? null : Arrays.copyOf(
+            AuthenticatedCodec.derive(clusterSecret, "rookery aeron frames v1"), FrameAuthenticator.KEY_LENGTH);
     }
 
     /**
@@ -1039,6 +1059,8 @@ public final class RookeryNode implements AutoCloseable
         metrics.counter("rookery_transport_outbound_full_total", "Sends refused: outbound ring full",
             tc::outboundFull);
         metrics.counter("rookery_transport_malformed_total", "Malformed frames dropped", tc::malformedTotal);
+        metrics.counter("rookery_transport_rejected_total",
+            "Aeron datagrams dropped because they did not carry this cluster's MAC", tc::rejected);
         metrics.counter("rookery_transport_batches_sent_total",
             "Aeron messages that carried several small frames to one peer", tc::batchesSent);
         metrics.counter("rookery_transport_errors_total", "Errors reported by Aeron or the transport conductor",
@@ -1048,6 +1070,8 @@ public final class RookeryNode implements AutoCloseable
             tc::reconnects);
         metrics.gauge("rookery_gossip_members", "Live members in this node's view", () -> membership.members().size());
         metrics.counter("rookery_gossip_failures_total", "Members declared dead", membership::failures);
+        metrics.gauge("rookery_http_in_flight", "HTTP requests received and not answered yet (at most " +
+            HttpIngress.MAX_IN_FLIGHT + "; beyond, 503)", http::inFlight);
         metrics.counter("rookery_gossip_rejected_total",
             "Gossip messages dropped because they were not sealed with this cluster's secret",
             membership::rejectedMessages);

@@ -306,9 +306,22 @@ public final class TestCluster implements AutoCloseable
      */
     public int addNode()
     {
+        return addNode(ctx -> { });
+    }
+
+    /**
+     * Starts one more node that joins through gossip, with settings of its own on top of the
+     * cluster's (for example one without the cluster secret).
+     *
+     * @param tweak applied after the cluster's customizer.
+     * @return its index.
+     */
+    public int addNode(final Consumer<RookeryNode.Context> tweak)
+    {
         final int index = contexts.size();
         final String seed = running().get(0).gossipAddress();
         final RookeryNode.Context ctx = newContext(index, TestPorts.next()).join(List.of(seed));
+        tweak.accept(ctx);
         contexts.add(ctx);
         nodes.add(null);
         nodes.set(index, RookeryNode.start(ctx));
