@@ -14,7 +14,6 @@ import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 
 import com.sun.net.httpserver.HttpExchange;
@@ -46,7 +45,6 @@ final class HttpIngress implements AutoCloseable
     private static final long MAX_DRAIN_BYTES = 16L * 1024 * 1024;
     /** Requests a node answers at once; more get 503 at once rather than a queue that grows. */
     static final int MAX_IN_FLIGHT = 1024;
-    private static final String IN_FLIGHT = "rookery.inFlight";
 
     static
     {
@@ -90,7 +88,7 @@ final class HttpIngress implements AutoCloseable
     private final ThreadPoolExecutor executor;
     private final HttpAuth auth;
     private final boolean metricsOpen;
-    private final AtomicInteger inFlight = new AtomicInteger();
+    private final java.util.Set<HttpExchange> inFlight = java.util.concurrent.ConcurrentHashMap.newKeySet();
 
     HttpIngress(final RookeryNode node, final AgentRuntime runtime, final String host, final int port,
         final int threads) throws IOException
@@ -140,7 +138,7 @@ final class HttpIngress implements AutoCloseable
     /** @return requests received and not answered yet. */
     int inFlight()
     {
-        return inFlight.get();
+        return inFlight.size();
     }
 
     void start()
@@ -198,6 +196,12 @@ final class HttpIngress implements AutoCloseable
         return null;
     }
 
+    /** @return whether a path is one that probes and scrapers read: answered even at the bound. */
+    private static boolean isProbe(final String path)
+    {
+        return path.equals("/health") || path.equals("/ready") || path.equals("/metrics");
+    }
+
     /** @return what a request needs: probes are open, agent traffic needs a client token, the rest admin. */
     private HttpAuth.Role roleFor(final String path)
     {
@@ -249,9 +253,10 @@ final class HttpIngress implements AutoCloseable
     {
         final String path = exchange.getRequestURI().getRawPath();
         final String method = exchange.getRequestMethod();
-        // Counted until answered (respond() gives the count back once), wherever the answer comes from.
-        exchange.setAttribute(IN_FLIGHT, new AtomicBoolean(true));
-        if (inFlight.incrementAndGet() > MAX_IN_FLIGHT)
+        // Counted until answered (respond() takes it out), wherever the answer comes from. Not an
+        // exchange attribute: in JDK 17 those belong to the context, shared by every exchange.
+        inFlight.add(exchange);
+        if (inFlight.size() > MAX_IN_FLIGHT && !isProbe(path))
         {
             drain(exchange, Long.MAX_VALUE);
             metrics.rejected.labelValues("http_in_flight").inc();
@@ -870,10 +875,7 @@ final class HttpIngress implements AutoCloseable
         final byte[] body)
     {
         metrics.httpRequests.labelValues(route, Integer.toString(code)).inc();
-        if (exchange.getAttribute(IN_FLIGHT) instanceof AtomicBoolean counted && counted.compareAndSet(true, false))
-        {
-            inFlight.decrementAndGet();
-        }
+        inFlight.remove(exchange);
         try (exchange; OutputStream out = exchange.getResponseBody())
         {
             exchange.getResponseHeaders().set("Content-Type", contentType);

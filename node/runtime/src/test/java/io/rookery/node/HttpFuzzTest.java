@@ -97,6 +97,34 @@ class HttpFuzzTest
         assertThat(cluster.node(0).httpInFlight()).isZero();
     }
 
+    @Test
+    void requestsAnsweredConcurrentlyAllLeaveTheInFlightCount() throws Exception
+    {
+        // Answers come from other threads than the requests: each must still be counted out once.
+        final java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(16);
+        try
+        {
+            final java.util.List<java.util.concurrent.Future<String>> answers = new java.util.ArrayList<>();
+            for (int i = 0; i < 2 * HttpIngress.MAX_IN_FLIGHT; i++)
+            {
+                final byte[] request = ("POST /agents/counter/concurrent-" + (i % 50) + " HTTP/1.1\r\nHost: fuzz\r\n" +
+                    "Content-Type: application/json\r\nContent-Length: 18\r\nConnection: close\r\n\r\n" +
+                    "{\"op\":\"increment\"}").getBytes(StandardCharsets.US_ASCII);
+                answers.add(pool.submit(() -> exchange(request)));
+            }
+            for (final java.util.concurrent.Future<String> answer : answers)
+            {
+                assertThat(answer.get()).startsWith("HTTP/1.1 200");
+            }
+        }
+        finally
+        {
+            pool.shutdownNow();
+        }
+        cluster.await("no request left in progress", Duration.ofSeconds(30),
+            () -> cluster.node(0).httpInFlight() == 0);
+    }
+
     @FuzzTest
     void everyRequestIsAnsweredWithoutAnInternalError(final FuzzedDataProvider data)
     {
