@@ -63,6 +63,7 @@ final class GroupStateMachine extends BaseStateMachine
     static final byte READ_MISSING = 0;
     static final byte READ_FOUND = 1;
     static final byte READ_NOT_OWNER = 2;
+    static final byte SCAN_PAGE = 3;
 
     private static final Logger LOG = LoggerFactory.getLogger(GroupStateMachine.class);
     private static final byte RECORDS = 1;
@@ -249,7 +250,12 @@ final class GroupStateMachine extends BaseStateMachine
     {
         try
         {
-            final ReadKeys.Read read = ReadKeys.decode(request.getContent().toByteArray());
+            final Object query = ReadKeys.decodeQuery(request.getContent().toByteArray());
+            if (query instanceof ReadKeys.Scan scan)
+            {
+                return CompletableFuture.completedFuture(Message.valueOf(UnsafeByteOperations.unsafeWrap(scan(scan))));
+            }
+            final ReadKeys.Read read = (ReadKeys.Read)query;
             final Ownership owner = ownership.get(read.partition());
             if (owner == null || !owner.owned())
             {
@@ -266,6 +272,41 @@ final class GroupStateMachine extends BaseStateMachine
         {
             return CompletableFuture.failedFuture(ex);
         }
+    }
+
+    /**
+     * @return {@link #SCAN_PAGE}, whether more keys follow, the pair count and the pairs (lengths
+     * first); or {@link #READ_NOT_OWNER} alone when the group does not own the partition.
+     */
+    private byte[] scan(final ReadKeys.Scan scan)
+    {
+        final Ownership owner = ownership.get(scan.partition());
+        if (owner == null || !owner.owned())
+        {
+            return new byte[] {READ_NOT_OWNER};
+        }
+        final java.util.List<byte[][]> pairs = new java.util.ArrayList<>();
+        final long[] bytes = {0};
+        final boolean[] more = {false};
+        store.scan(group, scan.partition(), scan.prefix(), scan.startAfter(), (key, value) ->
+        {
+            if (pairs.size() >= scan.limit() || bytes[0] >= scan.maxBytes())
+            {
+                more[0] = true;
+                return false;
+            }
+            pairs.add(new byte[][] {key, value});
+            bytes[0] += key.length + value.length;
+            return true;
+        });
+        final java.nio.ByteBuffer reply = java.nio.ByteBuffer.allocate(
+            (int)(1 + 1 + 4 + 8L * pairs.size() + bytes[0]));
+        reply.put(SCAN_PAGE).put((byte)(more[0] ? 1 : 0)).putInt(pairs.size());
+        for (final byte[][] pair : pairs)
+        {
+            reply.putInt(pair[0].length).put(pair[0]).putInt(pair[1].length).put(pair[1]);
+        }
+        return reply.array();
     }
 
     public void notifyLeaderChanged(final RaftGroupMemberId groupMemberId, final RaftPeerId newLeaderId)

@@ -430,6 +430,63 @@ public final class RaftGroups implements AutoCloseable
     }
 
     /**
+     * A linearizable read of the next page of a partition's keys under a prefix, at the group's
+     * leader: what every write committed before the call left there.
+     *
+     * @param group      a group's key.
+     * @param partition  a partition the group owns.
+     * @param prefix     the prefix the keys start with.
+     * @param startAfter the last key of the previous page, or null for the first.
+     * @param limit      most pairs in the page.
+     * @param maxBytes   the page ends once its keys and values reach this many bytes (a pair that
+     *                   starts below it is kept whole).
+     * @return the page, or why there is none ({@link ScanPage#status()} other than FOUND).
+     */
+    public CompletableFuture<ScanPage> scan(final long group, final int partition, final byte[] prefix,
+        final byte[] startAfter, final int limit, final int maxBytes)
+    {
+        if (!hosts(group))
+        {
+            return CompletableFuture.completedFuture(ScanPage.of(ReadResult.notLeader(null)));
+        }
+        final RaftClientRequest request = RaftClientRequest.newBuilder()
+            .setClientId(clientId)
+            .setServerId(peerId)
+            .setGroupId(raftGroupId(group))
+            .setCallId(callIds.incrementAndGet())
+            .setMessage(Message.valueOf(UnsafeByteOperations.unsafeWrap(
+                ReadKeys.encodeScan(partition, prefix, startAfter, limit, maxBytes))))
+            .setType(RaftClientRequest.readRequestType())
+            .setTimeoutMs(ctx.requestTimeout().toMillis())
+            .build();
+        return submit(request).handle((reply, ex) ->
+        {
+            final Throwable failure = ex != null ? ex : reply.isSuccess() ? null : reply.getException();
+            if (failure != null)
+            {
+                return ScanPage.of(readFailure(failure));
+            }
+            final java.nio.ByteBuffer content = reply.getMessage().getContent().asReadOnlyByteBuffer();
+            if (!content.hasRemaining() || content.get() != GroupStateMachine.SCAN_PAGE)
+            {
+                return ScanPage.of(ReadResult.of(ReadResult.Status.NOT_OWNER));
+            }
+            final boolean more = content.get() == 1;
+            final int count = content.getInt();
+            final java.util.List<byte[][]> pairs = new java.util.ArrayList<>(count);
+            for (int i = 0; i < count; i++)
+            {
+                final byte[] key = new byte[content.getInt()];
+                content.get(key);
+                final byte[] value = new byte[content.getInt()];
+                content.get(value);
+                pairs.add(new byte[][] {key, value});
+            }
+            return new ScanPage(ReadResult.Status.FOUND, pairs, more, null, null);
+        });
+    }
+
+    /**
      * @param group a group's key.
      * @return the term in which this node leads the group and has applied everything committed
      * before it, or -1.

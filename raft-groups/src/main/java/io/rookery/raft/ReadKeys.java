@@ -4,10 +4,13 @@ import io.rookery.raft.codecs.MessageHeaderDecoder;
 import io.rookery.raft.codecs.MessageHeaderEncoder;
 import io.rookery.raft.codecs.ReadKeyDecoder;
 import io.rookery.raft.codecs.ReadKeyEncoder;
+import io.rookery.raft.codecs.ScanKeysDecoder;
+import io.rookery.raft.codecs.ScanKeysEncoder;
 import org.agrona.concurrent.UnsafeBuffer;
 
 /**
- * The query message of a linearizable read: one key of one partition of a group.
+ * The query messages of linearizable reads: one key of one partition of a group, or a page of a
+ * partition's keys under a prefix.
  */
 final class ReadKeys
 {
@@ -21,8 +24,66 @@ final class ReadKeys
     {
     }
 
+    /**
+     * A decoded scan: the next page of a partition's keys under a prefix.
+     *
+     * @param partition  the partition.
+     * @param prefix     the prefix the keys start with.
+     * @param startAfter the last key of the previous page, or null for the first page.
+     * @param limit      most pairs in the page.
+     * @param maxBytes   the page ends once its keys and values reach this many bytes.
+     */
+    record Scan(int partition, byte[] prefix, byte[] startAfter, int limit, int maxBytes)
+    {
+    }
+
     private ReadKeys()
     {
+    }
+
+    static byte[] encodeScan(final int partition, final byte[] prefix, final byte[] startAfter, final int limit,
+        final int maxBytes)
+    {
+        final byte[] after = startAfter == null ? new byte[0] : startAfter;
+        final byte[] bytes = new byte[MessageHeaderEncoder.ENCODED_LENGTH + ScanKeysEncoder.BLOCK_LENGTH +
+            ScanKeysEncoder.prefixHeaderLength() + prefix.length + ScanKeysEncoder.startAfterHeaderLength() +
+            after.length];
+        new ScanKeysEncoder()
+            .wrapAndApplyHeader(new UnsafeBuffer(bytes), 0, new MessageHeaderEncoder())
+            .partition(partition)
+            .maxPairs(limit)
+            .maxBytes(maxBytes)
+            .putPrefix(prefix, 0, prefix.length)
+            .putStartAfter(after, 0, after.length);
+        return bytes;
+    }
+
+    /**
+     * @param bytes a query message.
+     * @return a {@link Read} or a {@link Scan}.
+     * @throws IllegalArgumentException when the bytes are neither.
+     */
+    static Object decodeQuery(final byte[] bytes)
+    {
+        if (bytes.length >= MessageHeaderDecoder.ENCODED_LENGTH)
+        {
+            final UnsafeBuffer buffer = new UnsafeBuffer(bytes);
+            final MessageHeaderDecoder header = new MessageHeaderDecoder().wrap(buffer, 0);
+            if (header.schemaId() == ScanKeysDecoder.SCHEMA_ID && header.templateId() == ScanKeysDecoder.TEMPLATE_ID)
+            {
+                final ScanKeysDecoder decoder = new ScanKeysDecoder()
+                    .wrap(buffer, MessageHeaderDecoder.ENCODED_LENGTH, header.blockLength(), header.version());
+                final int partition = decoder.partition();
+                final int limit = decoder.maxPairs();
+                final int maxBytes = decoder.maxBytes();
+                final byte[] prefix = new byte[decoder.prefixLength()];
+                decoder.getPrefix(prefix, 0, prefix.length);
+                final byte[] after = new byte[decoder.startAfterLength()];
+                decoder.getStartAfter(after, 0, after.length);
+                return new Scan(partition, prefix, after.length == 0 ? null : after, limit, maxBytes);
+            }
+        }
+        return decode(bytes);
     }
 
     static byte[] encode(final int partition, final byte[] key)

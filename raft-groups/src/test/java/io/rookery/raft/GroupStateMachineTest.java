@@ -104,6 +104,53 @@ class GroupStateMachineTest
     }
 
     @Test
+    void aScanReadsAPartitionsKeysUnderAPrefixPageByPageAfterTheLastKeyOfThePreviousPage()
+    {
+        applySource(1, new LogEntry(1).genesis("source", List.of(3)));
+        final LogEntry writes = new LogEntry(1);
+        for (int i = 0; i < 10; i++)
+        {
+            writes.put(3, key("k" + i), bytes("v" + i));
+        }
+        writes.put(3, new byte[] {(byte)(DATA + 1), 'x'}, bytes("other prefix"));
+        applySource(1, writes);
+
+        final List<String> seen = new ArrayList<>();
+        byte[] after = null;
+        int pages = 0;
+        boolean more = true;
+        while (more)
+        {
+            final java.nio.ByteBuffer reply = java.nio.ByteBuffer.wrap(scan(source, 3, after, 4, 1 << 20));
+            assertThat(reply.get()).isEqualTo(GroupStateMachine.SCAN_PAGE);
+            more = reply.get() == 1;
+            final int count = reply.getInt();
+            assertThat(count).isLessThanOrEqualTo(4);
+            for (int i = 0; i < count; i++)
+            {
+                final byte[] key = new byte[reply.getInt()];
+                reply.get(key);
+                final byte[] value = new byte[reply.getInt()];
+                reply.get(value);
+                seen.add(new String(key, 1, key.length - 1, StandardCharsets.UTF_8) + "=" +
+                    new String(value, StandardCharsets.UTF_8));
+                after = key;
+            }
+            pages++;
+        }
+        assertThat(seen).containsExactly("k0=v0", "k1=v1", "k2=v2", "k3=v3", "k4=v4", "k5=v5", "k6=v6", "k7=v7",
+            "k8=v8", "k9=v9");
+        assertThat(pages).isEqualTo(3);
+
+        final java.nio.ByteBuffer small = java.nio.ByteBuffer.wrap(scan(source, 3, null, 100, 5));
+        assertThat(small.get()).isEqualTo(GroupStateMachine.SCAN_PAGE);
+        assertThat(small.get()).as("the byte budget ends the page").isEqualTo((byte)1);
+        assertThat(small.getInt()).as("a pair that starts within the budget is kept whole").isEqualTo(1);
+        assertThat(scan(source, 4, null, 10, 100)).as("a partition the group does not own")
+            .containsExactly(GroupStateMachine.READ_NOT_OWNER);
+    }
+
+    @Test
     void aHandoffMovesTheRangeToTheTargetAtTheNextEpochWhateverIsRepeated()
     {
         applySource(1, new LogEntry(1).genesis("source", List.of(3)));
@@ -258,6 +305,13 @@ class GroupStateMachineTest
             .setLogEntry(proto)
             .build();
         return machine.applyTransaction(trx).join().getContent().byteAt(0);
+    }
+
+    private static byte[] scan(final GroupStateMachine machine, final int partition, final byte[] after,
+        final int limit, final int maxBytes)
+    {
+        final byte[] scan = ReadKeys.encodeScan(partition, new byte[] {DATA}, after, limit, maxBytes);
+        return machine.query(Message.valueOf(ByteString.copyFrom(scan))).join().getContent().toByteArray();
     }
 
     private static byte[] query(final GroupStateMachine machine, final int partition, final String key)

@@ -3,6 +3,7 @@ package io.rookery.storage;
 import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -190,15 +191,38 @@ public final class NodeStore implements AutoCloseable
      */
     public void scan(final long group, final int partition, final byte[] prefix, final Visitor visitor)
     {
-        final byte[] start = Keys.fullKey(group, partition, prefix);
-        final byte[] end = prefix.length == 0 ? Keys.partitionEnd(group, partition) : prefixEnd(start);
+        scan(group, partition, prefix, null, visitor);
+    }
+
+    /**
+     * Visits the committed entries of one partition of a group whose key starts with {@code prefix}
+     * and comes after {@code startAfter}, in key order: the next page of a paged scan.
+     *
+     * @param group      a group's key.
+     * @param partition  a partition.
+     * @param prefix     key prefix within the partition (empty for the whole sub-range).
+     * @param startAfter the last key of the previous page, or null to start at the prefix.
+     * @param visitor    receives each key (within the partition) and value; returns false to stop.
+     */
+    public void scan(final long group, final int partition, final byte[] prefix, final byte[] startAfter,
+        final Visitor visitor)
+    {
+        final byte[] first = Keys.fullKey(group, partition, prefix);
+        final byte[] after = startAfter == null ? null : Keys.fullKey(group, partition, startAfter);
+        final byte[] start = after != null && Arrays.compareUnsigned(after, first) > 0 ? after : first;
+        final byte[] end = prefix.length == 0 ? Keys.partitionEnd(group, partition) : prefixEnd(first);
         try (Slice upper = end == null ? null : new Slice(end);
             ReadOptions readOptions = new ReadOptions().setIterateUpperBound(upper);
             RocksIterator it = db.newIterator(readOptions))
         {
             for (it.seek(start); it.isValid(); it.next())
             {
-                if (!visitor.visit(Keys.stripPrefix(it.key()), it.value()))
+                final byte[] key = it.key();
+                if (after != null && Arrays.equals(key, after))
+                {
+                    continue;
+                }
+                if (!visitor.visit(Keys.stripPrefix(key), it.value()))
                 {
                     break;
                 }

@@ -213,6 +213,38 @@ class NodeStoreTest
     }
 
     @Test
+    void aScanFromAKeyGoesOnAfterItWithinThePrefix()
+    {
+        final NodeStore store = open("scan-after", 4);
+        try (GroupBatch batch = store.newBatch(G1))
+        {
+            batch.put(1, key(DATA, "a"), bytes("1"))
+                .put(1, key(DATA, "b"), bytes("2"))
+                .put(1, key(DATA, "c"), bytes("3"))
+                .put(1, key(OTHER, "d"), bytes("4"));
+            store.commit(batch, 1, 1);
+        }
+        assertThat(valuesAfter(store, key(DATA, "a"))).containsExactly("2", "3");
+        assertThat(valuesAfter(store, key(DATA, "b"))).containsExactly("3");
+        assertThat(valuesAfter(store, key(DATA, "bb"))).as("after a key that is not there").containsExactly("3");
+        assertThat(valuesAfter(store, key(DATA, "c"))).isEmpty();
+        assertThat(valuesAfter(store, new byte[] {0})).as("after a key before the prefix")
+            .containsExactly("1", "2", "3");
+        assertThat(valuesAfter(store, null)).containsExactly("1", "2", "3");
+    }
+
+    private static List<String> valuesAfter(final NodeStore store, final byte[] after)
+    {
+        final List<String> values = new ArrayList<>();
+        store.scan(G1, 1, new byte[] {DATA}, after, (k, v) ->
+        {
+            values.add(utf8(v));
+            return true;
+        });
+        return values;
+    }
+
+    @Test
     void scanStaysWithinItsPrefixPartitionAndGroup()
     {
         final NodeStore store = open("scan", 4);
