@@ -83,4 +83,21 @@ public interface AgentContext
      * @param name the timer's name.
      */
     void cancelTimer(String name);
+
+    /**
+     * Deletes this agent's state: when this turn commits, the agent has no stored state any more,
+     * so it no longer appears when agents of its type are listed, and its next turn starts from
+     * {@link AgentType#initialState(AgentId)}. The state the handler returns from this turn is not
+     * kept. Replies, messages and timer changes of the turn go ahead as usual; pending timers
+     * stay (cancel them in the same turn to end the agent for good).
+     * <p>
+     * A default method, so that contexts written for tests keep compiling; the runtime's own
+     * context implements it.
+     *
+     * @throws UnsupportedOperationException from a context that cannot delete state.
+     */
+    default void deleteState()
+    {
+        throw new UnsupportedOperationException("this context cannot delete an agent's state");
+    }
 }

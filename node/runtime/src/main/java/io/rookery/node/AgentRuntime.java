@@ -136,6 +136,22 @@ final class AgentRuntime implements GroupListener, AutoCloseable
         publishHosted();
     }
 
+    private final java.util.concurrent.ExecutorService queryExecutor =
+        java.util.concurrent.Executors.newSingleThreadExecutor(r ->
+        {
+            final Thread thread = new Thread(r, "rookery-query");
+            thread.setDaemon(true);
+            return thread;
+        });
+
+    private final AgentQueries queries = new AgentQueries(this);
+
+    /** @return the queries this node runs over the cluster's agents. */
+    AgentQueries queries()
+    {
+        return queries;
+    }
+
     String nodeId()
     {
         return nodeId;
@@ -503,24 +519,67 @@ final class AgentRuntime implements GroupListener, AutoCloseable
         });
     }
 
+    /**
+     * Answers a query over one partition's agents of a type, on this node as the partition's
+     * leader: pages of committed state read through Raft (linearizable), each state decoded and
+     * tested here, so only matches or an aggregate travel to the node that asked.
+     *
+     * @param partition  the partition.
+     * @param typeName   the agent type.
+     * @param query      the query as JSON ({@link PartitionQuery}).
+     * @param deadlineMs when the asking node gives up.
+     * @return the partition's answer, or a redirect when this node does not serve it.
+     */
+    CompletableFuture<Response> queryLocal(final int partition, final String typeName, final byte[] query,
+        final long deadlineMs)
+    {
+        final AgentType<?, ?> type = registry.find(typeName);
+        if (type == null)
+        {
+            return CompletableFuture.completedFuture(Response.error(Status.UNKNOWN_TYPE,
+                "unknown agent type '" + typeName + "'; known: " + registry.names()));
+        }
+        if (type.durability() != Durability.DURABLE)
+        {
+            return CompletableFuture.completedFuture(Response.error(Status.BAD_REQUEST,
+                "agents of the ephemeral type '" + typeName + "' keep no state to query"));
+        }
+        final GroupRuntime group = localOwners.get(partition);
+        final RaftGroups raft = raftGroups;
+        if (group == null || raft == null)
+        {
+            return CompletableFuture.completedFuture(redirectFor(partition));
+        }
+        final PartitionQuery.Spec spec;
+        try
+        {
+            spec = PartitionQuery.Spec.parse(query);
+        }
+        catch (final IllegalArgumentException ex)
+        {
+            return CompletableFuture.completedFuture(Response.error(Status.BAD_REQUEST, ex.getMessage()));
+        }
+        return new PartitionQuery(this, raft, group.group, partition, type, spec, deadlineMs).run();
+    }
+
+    /**
+     * @return the JSON of a stored state as the active version of its type reads it.
+     */
     @SuppressWarnings("unchecked")
+    byte[] stateJson(final AgentId id, final AgentType<?, ?> type, final byte[] value)
+    {
+        final String writtenBy = StoredState.writtenBy(value);
+        final byte[] state = StoredState.state(value);
+        final AgentType<Object, Object> t = (AgentType<Object, Object>)type;
+        // State an earlier version wrote is shown as the active version reads it.
+        return java.util.Objects.equals(writtenBy, registry.versionOf(type)) ? t.stateCodec().toJson(state) :
+            t.stateCodec().toJson(t.stateCodec().encode(t.migrate(id, writtenBy, state)));
+    }
+
     private byte[] renderState(
         final AgentId id, final AgentType<?, ?> type, final byte[] value, final int partition)
     {
-        final byte[] stateJson;
-        if (value == null)
-        {
-            stateJson = renderInitial(id, type);
-        }
-        else
-        {
-            final String writtenBy = StoredState.writtenBy(value);
-            final byte[] state = StoredState.state(value);
-            final AgentType<Object, Object> t = (AgentType<Object, Object>)type;
-            // State an earlier version wrote is shown as the active version reads it.
-            stateJson = java.util.Objects.equals(writtenBy, registry.versionOf(type)) ? t.stateCodec().toJson(state) :
-                t.stateCodec().toJson(t.stateCodec().encode(t.migrate(id, writtenBy, state)));
-        }
+        final byte[] stateJson = value == null ? renderInitial(id, type) : stateJson(id, type, value);
         final String head = "{\"type\":" + new String(Codecs.toJson(id.type()), StandardCharsets.UTF_8) +
             ",\"key\":" + new String(Codecs.toJson(id.key()), StandardCharsets.UTF_8) +
             ",\"partition\":" + partition + ",\"exists\":" + (value != null) + ",\"state\":";
@@ -822,6 +881,16 @@ final class AgentRuntime implements GroupListener, AutoCloseable
     {
         CloseHelper.closeAll(runners);
         router.failAll("node " + nodeId + " is shutting down");
+        queryExecutor.shutdownNow();
+    }
+
+    /**
+     * @return the one thread this node decodes and tests the states of queries on, off the Raft
+     * and transport threads that deliver the pages.
+     */
+    java.util.concurrent.Executor queryExecutor()
+    {
+        return queryExecutor;
     }
 
     /**

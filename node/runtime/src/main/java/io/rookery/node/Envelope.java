@@ -21,6 +21,8 @@ final class Envelope
     final String idempotencyKey;
     /** The local group replica the envelope was handed to; set when it is queued for a loop. */
     GroupRuntime group;
+    /** Not a message for the agent: a request to delete its state (set before the envelope is queued). */
+    boolean deleteState;
 
     Envelope(
         final AgentId target,
@@ -48,6 +50,21 @@ final class Envelope
     {
         return new Envelope(target, partition, payload, null, expectsReply, replier, deadlineMs, null, -1, 0, -1,
             idempotencyKey == null || idempotencyKey.isEmpty() ? null : idempotencyKey);
+    }
+
+    /**
+     * A request from outside to delete an agent's state; its handler does not run.
+     */
+    static Envelope delete(
+        final AgentId target,
+        final int partition,
+        final Replier replier,
+        final long deadlineMs,
+        final String idempotencyKey)
+    {
+        final Envelope envelope = request(target, partition, new byte[0], true, replier, deadlineMs, idempotencyKey);
+        envelope.deleteState = true;
+        return envelope;
     }
 
     /**

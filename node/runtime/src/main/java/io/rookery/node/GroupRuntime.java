@@ -67,6 +67,8 @@ final class GroupRuntime
     private final AgentRuntime runtime;
     private final TurnLoop loop;
     private final ArrayDeque<Envelope> parked = new ArrayDeque<>();
+    private volatile Map<String, Integer> activeByType = Map.of();
+    private volatile Map<String, Integer> waitingByType = Map.of();
     private final LogLimiter errorLog = new LogLimiter(10, TimeUnit.SECONDS);
     private final LogLimiter deadLetterLog = new LogLimiter(10, TimeUnit.SECONDS);
     private final LogLimiter resyncLog = new LogLimiter(5, TimeUnit.SECONDS);
@@ -835,6 +837,11 @@ final class GroupRuntime
         {
             return;
         }
+        if (envelope.deleteState)
+        {
+            deleteState(lead, turns, envelope, current, durable, idempotencyId);
+            return;
+        }
         final PartitionTurns.Activation activation;
         final AgentType<Object, Object> type;
         final Object message;
@@ -888,7 +895,12 @@ final class GroupRuntime
         activation.lastUsedNs = loop.nowNs();
 
         byte[] stateBytes = null;
-        if (failure == null && newState != activation.state)
+        final boolean deleted = failure == null && ctx.stateDeleted();
+        if (deleted)
+        {
+            newState = type.initialState(envelope.target);
+        }
+        if (failure == null && !deleted && newState != activation.state)
         {
             stateBytes = type.stateCodec().encode(newState);
             if (stateBytes.length > runtime.limits().maxStateBytes())
@@ -945,6 +957,12 @@ final class GroupRuntime
             activation.state = newState;
             activation.lastSeq = batch.seq;
         }
+        else if (deleted)
+        {
+            batch.entry.delete(partition, KeySpaces.stateKey(envelope.target));
+            activation.state = newState;
+            activation.lastSeq = batch.seq;
+        }
         final Response reply = Response.ok(envelope.expectsReply ? ctx.replyBytes() : EMPTY);
         batch.outputs.add(new Reply(envelope.replier, reply));
         rememberReply(batch, turns, envelope, idempotencyId, reply);
@@ -960,6 +978,41 @@ final class GroupRuntime
         {
             applyTimerOp(lead, batch, partition, envelope.target, op);
         }
+    }
+
+    /**
+     * Deletes an agent's state on a request from outside, in turn with its messages: the delete
+     * commits with the batch, the agent is kept in memory at its initial state until then (so a
+     * message right behind the delete does not read the old state from the store), and the
+     * answer goes out once the batch commits, remembered under its idempotency key like any.
+     */
+    private void deleteState(
+        final Leadership lead,
+        final PartitionTurns turns,
+        final Envelope envelope,
+        final AgentType<Object, Object> type,
+        final boolean durable,
+        final String idempotencyId)
+    {
+        final Map<AgentId, PartitionTurns.Activation> agents = durable ? turns.agents : turns.ephemeralAgents;
+        final Response reply = Response.ok(EMPTY);
+        runtime.metrics().turn(durable, "deleted").inc();
+        if (!durable)
+        {
+            agents.remove(envelope.target);
+            envelope.replier.reply(reply);
+            return;
+        }
+        final Batch batch = lead.pendingBatch();
+        batch.turns++;
+        batch.entry.delete(turns.partition, KeySpaces.stateKey(envelope.target));
+        final PartitionTurns.Activation activation = new PartitionTurns.Activation(type,
+            type.initialState(envelope.target));
+        activation.lastSeq = batch.seq;
+        activation.lastUsedNs = loop.nowNs();
+        agents.put(envelope.target, activation);
+        batch.outputs.add(new Reply(envelope.replier, reply));
+        rememberReply(batch, turns, envelope, idempotencyId, reply);
     }
 
     /**
@@ -1388,6 +1441,7 @@ final class GroupRuntime
     {
         final Leadership lead = leadership;
         final Map<ClassLoader, Integer> counts = new java.util.HashMap<>();
+        final Map<String, Integer> byType = new java.util.HashMap<>();
         if (lead != null)
         {
             for (final PartitionTurns turns : lead.serving.values())
@@ -1395,14 +1449,38 @@ final class GroupRuntime
                 for (final PartitionTurns.Activation a : turns.agents.values())
                 {
                     counts.merge(a.type.getClass().getClassLoader(), 1, Integer::sum);
+                    byType.merge(a.type.name(), 1, Integer::sum);
                 }
                 for (final PartitionTurns.Activation a : turns.ephemeralAgents.values())
                 {
                     counts.merge(a.type.getClass().getClassLoader(), 1, Integer::sum);
+                    byType.merge(a.type.name(), 1, Integer::sum);
                 }
             }
         }
+        final Map<String, Integer> waiting = new java.util.HashMap<>();
+        for (final Envelope envelope : parked)
+        {
+            waiting.merge(envelope.target.type(), 1, Integer::sum);
+        }
         activationsByLoader = counts;
+        activeByType = byType;
+        waitingByType = waiting;
+    }
+
+    /** @return the agents active in memory here, by type, as of the last sweep. */
+    Map<String, Integer> activeByType()
+    {
+        return activeByType;
+    }
+
+    /**
+     * @return messages waiting here for their agents' turns (held while the group's batch commits
+     * or while it changes leader), by the agents' type, as of the last sweep.
+     */
+    Map<String, Integer> waitingByType()
+    {
+        return waitingByType;
     }
 
     /** @return the agents active in memory here, by the class loader of their type, as of the last sweep. */

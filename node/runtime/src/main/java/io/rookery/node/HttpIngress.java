@@ -184,7 +184,8 @@ final class HttpIngress implements AutoCloseable
             {
                 try
                 {
-                    return decode(pair.substring(prefix.length()));
+                    // In a query string '+' stands for a space, as HTML forms and URLEncoder write it.
+                    return URLDecoder.decode(pair.substring(prefix.length()), StandardCharsets.UTF_8);
                 }
                 catch (final IllegalArgumentException malformed)
                 {
@@ -503,6 +504,11 @@ final class HttpIngress implements AutoCloseable
             handleBroadcast(exchange, decode(parts[0]));
             return;
         }
+        if (parts.length == 1 && !parts[0].isEmpty() && method.equals("GET"))
+        {
+            handleQuery(exchange, decode(parts[0]));
+            return;
+        }
         if (parts.length != 2 || parts[0].isEmpty() || parts[1].isEmpty())
         {
             error(exchange, route, 400, "BAD_REQUEST",
@@ -557,8 +563,76 @@ final class HttpIngress implements AutoCloseable
                 complete(exchange, route, runtime.router().request(id, body, tell ? RequestKind.TELL : RequestKind.ASK,
                     null, runtime.limits().requestTimeout(), idempotencyKey), tell ? 202 : 200);
             }
+            case "DELETE" ->
+            {
+                if (!checkIdempotencyKey(exchange, route))
+                {
+                    return;
+                }
+                complete(exchange, route, runtime.router().request(id, new byte[0], RequestKind.DELETE, null,
+                    runtime.limits().requestTimeout(), exchange.getRequestHeaders().getFirst(IDEMPOTENCY_KEY)), 204);
+            }
             default -> error(exchange, route, 405, "METHOD_NOT_ALLOWED", method + " not allowed on " + path);
         }
+    }
+
+    /**
+     * {@code GET /agents/{type}}: a page of the agents of a type that have state ({@code where},
+     * {@code limit}, {@code cursor}), or, with {@code count}, {@code sum}, {@code min} or {@code max}, an
+     * aggregate over all of them ({@link AgentQueries}).
+     */
+    private void handleQuery(final HttpExchange exchange, final String type)
+    {
+        final String route = "agents_query";
+        final AgentType<?, ?> agentType = runtime.registry().find(type);
+        if (agentType == null)
+        {
+            metrics.rejected.labelValues("unknown_type").inc();
+            error(exchange, route, 404, Status.UNKNOWN_TYPE.name(),
+                "unknown agent type '" + type + "'; known: " + runtime.registry().names());
+            return;
+        }
+        final String where = queryParam(exchange, "where");
+        final String field = firstNonNull(queryParam(exchange, "sum"), queryParam(exchange, "min"),
+            queryParam(exchange, "max"));
+        final boolean aggregate = field != null || "true".equals(queryParam(exchange, "count"));
+        if (aggregate)
+        {
+            complete(exchange, route, runtime.queries().aggregate(type, where, field,
+                runtime.limits().requestTimeout()));
+            return;
+        }
+        final String limitText = queryParam(exchange, "limit");
+        final int limit;
+        try
+        {
+            limit = limitText == null ? 100 : Integer.parseInt(limitText);
+        }
+        catch (final NumberFormatException ex)
+        {
+            error(exchange, route, 400, Status.BAD_REQUEST.name(), "limit is a number: " + limitText);
+            return;
+        }
+        if (limit < 1 || limit > PartitionQuery.MAX_LIMIT)
+        {
+            error(exchange, route, 400, Status.BAD_REQUEST.name(), "limit must be in [1, " + PartitionQuery.MAX_LIMIT +
+                "]: " + limit);
+            return;
+        }
+        complete(exchange, route, runtime.queries().list(type, where, queryParam(exchange, "cursor"), limit,
+            runtime.limits().requestTimeout()));
+    }
+
+    private static String firstNonNull(final String... values)
+    {
+        for (final String value : values)
+        {
+            if (value != null)
+            {
+                return value;
+            }
+        }
+        return null;
     }
 
     /**

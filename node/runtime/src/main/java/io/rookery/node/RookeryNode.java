@@ -249,6 +249,20 @@ public final class RookeryNode implements AutoCloseable
         }
     }
 
+    /**
+     * @return per agent type, the sum over the groups this node runs of what {@code counts} gives;
+     * every registered type is present, with 0 when it has none, so a gauge does not vanish.
+     */
+    private Map<String, Integer> sumByType(
+        final java.util.function.Function<GroupRuntime, Map<String, Integer>> counts)
+    {
+        final Map<String, Integer> sums = new java.util.TreeMap<>();
+        runtime.registry().names().forEach(name -> sums.put(name, 0));
+        runtime.groupRuntimes().forEach((g, r) ->
+            counts.apply(r).forEach((type, n) -> sums.merge(type, n, Integer::sum)));
+        return sums;
+    }
+
     /** @return HTTP requests this node received and has not answered yet. */
     int httpInFlight()
     {
@@ -1111,6 +1125,11 @@ public final class RookeryNode implements AutoCloseable
                     out.accept(groups.label(g), r.activeAgents());
                 }
             }));
+        metrics.gauges("rookery_agents_active", "Agents in memory on this node, by type: a scaling signal", "type",
+            out -> sumByType(GroupRuntime::activeByType).forEach(out::accept));
+        metrics.gauges("rookery_agents_waiting_messages",
+            "Messages on this node waiting for their agents' turns, by type: a scaling signal", "type",
+            out -> sumByType(GroupRuntime::waitingByType).forEach(out::accept));
         metrics.counters("rookery_snapshots_taken_total", "Snapshots written, per hosted group", "group",
             out -> forEachHosted((g, stats) -> out.accept(groups.label(g), stats.snapshotsTaken())));
         metrics.counters("rookery_snapshots_installed_total",

@@ -202,6 +202,28 @@ final class Router implements FrameHandler
             .thenApply(v -> parts.stream().map(CompletableFuture::join).toList());
     }
 
+    /**
+     * Runs a query over one partition's agents of a type at the partition's leader (next to the
+     * data), following the leader as it moves.
+     *
+     * @param type      the agent type.
+     * @param partition the partition.
+     * @param query     the query as JSON ({@link AgentRuntime#queryLocal}).
+     * @param timeout   how long the caller waits.
+     * @return the partition's answer.
+     */
+    CompletableFuture<Response> query(final String type, final int partition, final byte[] query,
+        final Duration timeout)
+    {
+        final long deadlineMs = System.currentTimeMillis() + timeout.toMillis();
+        final Call call = new Call(new AgentId(type, "*"), partition, query, RequestKind.QUERY, null, deadlineMs, null);
+        call.future.completeOnTimeout(Response.error(Status.TIMEOUT, "partition " + partition +
+            " did not answer the query within the request timeout"), timeout.toMillis() + DEADLINE_GRACE_MS,
+            TimeUnit.MILLISECONDS);
+        attempt(call);
+        return call.future;
+    }
+
     private void attempt(final Call call)
     {
         try
@@ -280,7 +302,19 @@ final class Router implements FrameHandler
                 onResponse(call, response != null ? response : internalError(ex)));
             return;
         }
+        if (call.kind == RequestKind.QUERY)
+        {
+            runtime.queryLocal(call.partition, call.target.type(), call.payload, call.deadlineMs)
+                .whenComplete((response, ex) -> onResponse(call, response != null ? response : internalError(ex)));
+            return;
+        }
         final Replier replier = response -> onResponse(call, response);
+        if (call.kind == RequestKind.DELETE)
+        {
+            runtime.deliver(Envelope.delete(call.target, call.partition, replier, call.deadlineMs,
+                call.idempotencyKey));
+            return;
+        }
         runtime.deliver(call.sender == null ?
             Envelope.request(call.target, call.partition, call.payload, call.kind == RequestKind.ASK, replier,
                 call.deadlineMs, call.idempotencyKey) :
@@ -425,6 +459,12 @@ final class Router implements FrameHandler
             runtime.broadcastLocal(partition, target.type(), payload, idempotencyKey, replier);
             return;
         }
+        if (kind == RequestKind.QUERY && partition < runtime.partitionCount())
+        {
+            runtime.queryLocal(partition, target.type(), payload, deadlineMs).whenComplete((response, ex) ->
+                replier.reply(response != null ? response : internalError(ex)));
+            return;
+        }
         if (partition >= runtime.partitionCount() ||
             Partitioner.partition(target, runtime.partitionCount()) != partition)
         {
@@ -435,6 +475,11 @@ final class Router implements FrameHandler
         {
             runtime.readLocal(target, partition).whenComplete((response, ex) -> replier.reply(
                 response != null ? response : internalError(ex)));
+            return;
+        }
+        if (kind == RequestKind.DELETE)
+        {
+            runtime.deliver(Envelope.delete(target, partition, replier, deadlineMs, idempotencyKey));
             return;
         }
         if (kind != RequestKind.ASK && kind != RequestKind.TELL)

@@ -35,6 +35,7 @@ final class TurnContext implements AgentContext
     private final List<TimerOp> timers = new ArrayList<>();
     private boolean durable;
     private boolean open;
+    private boolean deleteState;
 
     void begin(
         final AgentId self, final AgentId sender, final int partition, final long nowMillis, final boolean durable)
@@ -47,6 +48,7 @@ final class TurnContext implements AgentContext
         this.nowMillis = nowMillis;
         this.reply = null;
         this.sends.clear();
+        this.deleteState = false;
         this.open = true;
     }
 
@@ -127,6 +129,18 @@ final class TurnContext implements AgentContext
     boolean replied()
     {
         return reply != null;
+    }
+
+    public void deleteState()
+    {
+        checkOpen();
+        deleteState = true;
+    }
+
+    /** @return whether the handler asked for its agent's state to be deleted. */
+    boolean stateDeleted()
+    {
+        return deleteState;
     }
 
     public void setTimer(final String name, final Duration delay, final Object message)

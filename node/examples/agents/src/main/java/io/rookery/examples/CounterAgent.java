@@ -19,7 +19,9 @@ import io.rookery.api.Codecs;
  *       which may live in any partition on any node, and replies {@code {"forwarded":n}};</li>
  *   <li>{@code {"op":"schedule","by":n,"delayMs":d}} sets a durable timer that increments this
  *       counter by n after d milliseconds (replacing a pending one), replies {@code {"scheduled":n}};</li>
- *   <li>{@code {"op":"cancel"}} cancels the pending scheduled increment.</li>
+ *   <li>{@code {"op":"cancel"}} cancels the pending scheduled increment;</li>
+ *   <li>{@code {"op":"delete"}} deletes the counter (its state and any scheduled increment):
+ *       it no longer appears in lists and counts again from 0; replies {@code {"deleted":true}}.</li>
  * </ul>
  */
 public final class CounterAgent implements AgentType<Long, CounterAgent.Command>
@@ -92,6 +94,13 @@ public final class CounterAgent implements AgentType<Long, CounterAgent.Command>
                 ctx.reply(new Value(value));
                 return value;
             }
+            case "delete" ->
+            {
+                ctx.cancelTimer("scheduled");
+                ctx.deleteState();
+                ctx.reply(java.util.Map.of("deleted", true));
+                return state;
+            }
             case "get" ->
             {
                 ctx.reply(new Value(state));
@@ -124,7 +133,7 @@ public final class CounterAgent implements AgentType<Long, CounterAgent.Command>
                 return state;
             }
             default -> throw new AgentException(
-                "unknown op '" + op + "'; expected increment, get, forward, schedule or cancel");
+                "unknown op '" + op + "'; expected increment, get, forward, schedule, cancel or delete");
         }
     }
 }
