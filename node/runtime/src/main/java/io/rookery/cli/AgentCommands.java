@@ -82,6 +82,29 @@ final class AgentCommands
         }
     }
 
+    @Command(name = "delete", mixinStandardHelpOptions = true,
+        description = "Delete an agent's state: it leaves lists and counts, and starts again from its initial state.")
+    static final class Delete implements Callable<Integer>
+    {
+        @Option(names = "--node", defaultValue = "127.0.0.1:7103", description = "HTTP endpoint of any node.")
+        String node;
+
+        @Parameters(index = "0", description = "Agent type.")
+        String type;
+
+        @Parameters(index = "1", description = "Agent key.")
+        String key;
+
+        public Integer call()
+        {
+            return AgentCommands.call(() ->
+            {
+                final Http.Reply reply = new Http(Duration.ofSeconds(15), null).delete(node, Http.agentPath(type, key));
+                return reply.status() == 204 ? new Http.Reply(200, "deleted " + type + "/" + key) : reply;
+            });
+        }
+    }
+
     private interface HttpCall
     {
         Http.Reply call() throws Exception;

@@ -114,6 +114,14 @@ final class Http
         return new Reply(response.statusCode(), response.body());
     }
 
+    Reply delete(final String endpoint, final String path) throws IOException, InterruptedException
+    {
+        final HttpResponse<String> response = client.send(
+            request(endpoint, path).DELETE().build(),
+            HttpResponse.BodyHandlers.ofString());
+        return new Reply(response.statusCode(), response.body());
+    }
+
     Reply post(final String endpoint, final String path, final String body) throws IOException, InterruptedException
     {
         return postAsync(endpoint, path, body).join();

@@ -25,6 +25,8 @@ import picocli.CommandLine.Command;
         AgentCommands.Tell.class,
         AgentCommands.Ask.class,
         AgentCommands.State.class,
+        AgentCommands.Delete.class,
+        QueryCommand.class,
         BenchCommand.class,
         DeployCommands.Deploy.class,
         DeployCommands.Show.class,

@@ -83,6 +83,27 @@ class DashboardIT
         assertThat(after).contains("id=\"member-n1\"").contains("id=\"member-n2\"").doesNotContain("id=\"member-n3\"");
     }
 
+    @Test
+    void theAgentBrowserListsTheAgentsThatMatchACondition() throws Exception
+    {
+        cluster = TestCluster.start(3, ctx -> { });
+        cluster.awaitSettled(Duration.ofSeconds(60));
+        try (io.rookery.client.RookeryClient client = io.rookery.client.RookeryClient.connect(
+            List.of(cluster.node(0).httpEndpoint()), Duration.ofSeconds(10)))
+        {
+            for (int i = 1; i <= 12; i++)
+            {
+                client.ask("counter", "browse-" + i, "{\"op\":\"increment\",\"by\":" + i + "}").join();
+            }
+        }
+        final String url = "http://" + cluster.node(2).httpEndpoint() + "/dashboard?browse=counter&where=" +
+            java.net.URLEncoder.encode("$ > 9", StandardCharsets.UTF_8);
+        final String dom = render(url);
+        assertThat(dom).contains("id=\"agent-browse-10\"").contains("id=\"agent-browse-11\"")
+            .contains("id=\"agent-browse-12\"").doesNotContain("id=\"agent-browse-9\"")
+            .contains("3 agents, the last page");
+    }
+
     private String render(final String url) throws Exception
     {
         final Process browser = new ProcessBuilder(List.of(CHROMIUM.toString(), "--headless", "--no-sandbox",
