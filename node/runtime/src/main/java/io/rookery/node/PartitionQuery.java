@@ -195,8 +195,10 @@ final class PartitionQuery
             scanned++;
             lastKey = id.key();
             final byte[] stateJson = runtime.stateJson(id, type, pair[1]);
-            final JsonNode state = Codecs.parseJson(stateJson);
-            if (spec.where().test(state))
+            // Parsed only when something looks inside: a plain list or count needs no tree.
+            final boolean parse = spec.where() != Predicate.ALL || (spec.aggregate() && spec.field() != null);
+            final JsonNode state = parse ? Codecs.parseJson(stateJson) : null;
+            if (!parse || spec.where().test(state))
             {
                 matched++;
                 if (spec.aggregate())

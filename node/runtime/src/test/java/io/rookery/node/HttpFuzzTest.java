@@ -46,7 +46,8 @@ class HttpFuzzTest
     private static final String[] ROUTES = {"/agents/counter/", "/agents/", "/agents/task-queue/", "/lookup/",
         "/cluster", "/cluster?scope=", "/admin/bundles", "/admin/bundles/", "/admin/deployments",
         "/admin/deployments/", "/admin/partitions/", "/admin/partitions/3/move?to=", "/health", "/ready",
-        "/metrics", "/dashboard", "/"};
+        "/metrics", "/dashboard", "/", "/agents/counter?where=", "/agents/account?limit=3&where=",
+        "/agents/counter?count=true&where=", "/agents/account?sum=balance&where=", "/agents/counter?cursor="};
     private static final String[] CONTENT_TYPES = {"application/json", "application/json; charset=utf-8",
         "text/plain", "application/java-archive", "", "application/json;;x"};
     private static final int TIMEOUT_MS = 15_000;
