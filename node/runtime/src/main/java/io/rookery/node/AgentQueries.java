@@ -70,7 +70,13 @@ final class AgentQueries
                 {
                     throw new IllegalArgumentException("partition " + partition);
                 }
-                return new Cursor(partition, colon < 0 ? null : text.substring(colon + 1));
+                final String after = colon < 0 ? null : text.substring(colon + 1);
+                if (after != null)
+                {
+                    // A key an agent can have; anything else did not come from this cluster.
+                    new io.rookery.api.AgentId("cursor", after);
+                }
+                return new Cursor(partition, after);
             }
             catch (final IllegalArgumentException ex)
             {

@@ -137,7 +137,17 @@ final class PartitionQuery
 
     CompletableFuture<Response> run()
     {
-        next(spec.after() == null ? null : KeySpaces.stateKey(new AgentId(type.name(), spec.after())));
+        final byte[] startAfter;
+        try
+        {
+            startAfter = spec.after() == null ? null : KeySpaces.stateKey(new AgentId(type.name(), spec.after()));
+        }
+        catch (final IllegalArgumentException ex)
+        {
+            return CompletableFuture.completedFuture(Response.error(Status.BAD_REQUEST, "bad cursor: " +
+                ex.getMessage()));
+        }
+        next(startAfter);
         return answer;
     }
 

@@ -25,7 +25,10 @@ import io.rookery.raft.GroupKeys;
 import io.rookery.testing.TestCluster;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestMethodOrder;
 import org.junit.jupiter.api.Timeout;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -33,10 +36,11 @@ import static org.assertj.core.api.Assertions.assertThat;
 /**
  * Queries over agents on a real three-node cluster, through the HTTP API of nodes other than the
  * ones that serve the data: paged lists, filters, counts and sums, deleting state from outside and
- * from agent code, and paging that stays exact while agents are created, changed and deleted and
- * a partition moves between groups.
+ * from agent code, and paging that stays exact while agents are created, changed and deleted,
+ * partitions move between groups and a node stops (its leaderships move).
  */
 @Timeout(600)
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class QueryIT
 {
     private static final HttpClient HTTP = HttpClient.newHttpClient();
@@ -62,6 +66,7 @@ class QueryIT
     }
 
     @Test
+    @Order(1)
     void listsFiltersCountsAndSumsTheAgentsOfATypeAcrossTheCluster() throws Exception
     {
         final Map<String, Long> values = new HashMap<>();
@@ -121,6 +126,10 @@ class QueryIT
         assertThat(get(via, "/agents/counter?where=" + encode("$ >")).body()).contains("expected a number");
         assertThat(get(via, "/agents/counter?limit=0").statusCode()).isEqualTo(400);
         assertThat(get(via, "/agents/counter?cursor=not-a-cursor!").statusCode()).isEqualTo(400);
+        final String emptyKey = java.util.Base64.getUrlEncoder().withoutPadding()
+            .encodeToString("3:".getBytes(StandardCharsets.UTF_8));
+        assertThat(get(via, "/agents/counter?cursor=" + emptyKey).statusCode()).as("a cursor with no key")
+            .isEqualTo(400);
         assertThat(get(via, "/agents/no-such-type").statusCode()).isEqualTo(404);
 
         final String metrics = get(via, "/metrics").body();
@@ -129,7 +138,8 @@ class QueryIT
     }
 
     @Test
-    void pagingStaysExactWhileAgentsChangeAndAPartitionMoves() throws Exception
+    @Order(2)
+    void pagingStaysExactWhileAgentsChangeAPartitionMovesAndANodeStops() throws Exception
     {
         final List<CompletableFuture<String>> writes = new ArrayList<>();
         for (int i = 0; i < 400; i++)
@@ -176,6 +186,11 @@ class QueryIT
                 {
                     moved = true;
                     movePartitionsAheadAndBehind(page);
+                }
+                if (pages == 12)
+                {
+                    // The leaders of its group and of what it served change while the walk goes on.
+                    cluster.stopNode(1);
                 }
             }
             while (cursor != null);
