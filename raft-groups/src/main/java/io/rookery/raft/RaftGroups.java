@@ -395,27 +395,8 @@ public final class RaftGroups implements AutoCloseable
      */
     public CompletableFuture<ReadResult> read(final long group, final int partition, final byte[] key)
     {
-        if (!hosts(group))
+        return readQuery(group, ReadKeys.encode(partition, key), failure -> failure, content ->
         {
-            return CompletableFuture.completedFuture(ReadResult.notLeader(null));
-        }
-        final RaftClientRequest request = RaftClientRequest.newBuilder()
-            .setClientId(clientId)
-            .setServerId(peerId)
-            .setGroupId(raftGroupId(group))
-            .setCallId(callIds.incrementAndGet())
-            .setMessage(Message.valueOf(UnsafeByteOperations.unsafeWrap(ReadKeys.encode(partition, key))))
-            .setType(RaftClientRequest.readRequestType())
-            .setTimeoutMs(ctx.requestTimeout().toMillis())
-            .build();
-        return submit(request).handle((reply, ex) ->
-        {
-            final Throwable failure = ex != null ? ex : reply.isSuccess() ? null : reply.getException();
-            if (failure != null)
-            {
-                return readFailure(failure);
-            }
-            final ByteString content = reply.getMessage().getContent();
             if (content.isEmpty())
             {
                 return ReadResult.of(ReadResult.Status.MISSING);
@@ -426,6 +407,37 @@ public final class RaftGroups implements AutoCloseable
                 case GroupStateMachine.READ_NOT_OWNER -> ReadResult.of(ReadResult.Status.NOT_OWNER);
                 default -> ReadResult.of(ReadResult.Status.MISSING);
             };
+        });
+    }
+
+    /**
+     * Sends a read-only query to this node's replica of a group as a linearizable Ratis read.
+     *
+     * @param failed   what to answer when it could not be asked or answered (not led here, timed out...).
+     * @param answered what to make of the state machine's answer.
+     */
+    private <T> CompletableFuture<T> readQuery(final long group, final byte[] message,
+        final java.util.function.Function<ReadResult, T> failed,
+        final java.util.function.Function<ByteString, T> answered)
+    {
+        if (!hosts(group))
+        {
+            return CompletableFuture.completedFuture(failed.apply(ReadResult.notLeader(null)));
+        }
+        final RaftClientRequest request = RaftClientRequest.newBuilder()
+            .setClientId(clientId)
+            .setServerId(peerId)
+            .setGroupId(raftGroupId(group))
+            .setCallId(callIds.incrementAndGet())
+            .setMessage(Message.valueOf(UnsafeByteOperations.unsafeWrap(message)))
+            .setType(RaftClientRequest.readRequestType())
+            .setTimeoutMs(ctx.requestTimeout().toMillis())
+            .build();
+        return submit(request).handle((reply, ex) ->
+        {
+            final Throwable failure = ex != null ? ex : reply.isSuccess() ? null : reply.getException();
+            return failure != null ? failed.apply(readFailure(failure)) :
+                answered.apply(reply.getMessage().getContent());
         });
     }
 
@@ -445,45 +457,27 @@ public final class RaftGroups implements AutoCloseable
     public CompletableFuture<ScanPage> scan(final long group, final int partition, final byte[] prefix,
         final byte[] startAfter, final int limit, final int maxBytes)
     {
-        if (!hosts(group))
-        {
-            return CompletableFuture.completedFuture(ScanPage.of(ReadResult.notLeader(null)));
-        }
-        final RaftClientRequest request = RaftClientRequest.newBuilder()
-            .setClientId(clientId)
-            .setServerId(peerId)
-            .setGroupId(raftGroupId(group))
-            .setCallId(callIds.incrementAndGet())
-            .setMessage(Message.valueOf(UnsafeByteOperations.unsafeWrap(
-                ReadKeys.encodeScan(partition, prefix, startAfter, limit, maxBytes))))
-            .setType(RaftClientRequest.readRequestType())
-            .setTimeoutMs(ctx.requestTimeout().toMillis())
-            .build();
-        return submit(request).handle((reply, ex) ->
-        {
-            final Throwable failure = ex != null ? ex : reply.isSuccess() ? null : reply.getException();
-            if (failure != null)
+        return readQuery(group, ReadKeys.encodeScan(partition, prefix, startAfter, limit, maxBytes), ScanPage::of,
+            reply ->
             {
-                return ScanPage.of(readFailure(failure));
-            }
-            final java.nio.ByteBuffer content = reply.getMessage().getContent().asReadOnlyByteBuffer();
-            if (!content.hasRemaining() || content.get() != GroupStateMachine.SCAN_PAGE)
-            {
-                return ScanPage.of(ReadResult.of(ReadResult.Status.NOT_OWNER));
-            }
-            final boolean more = content.get() == 1;
-            final int count = content.getInt();
-            final java.util.List<byte[][]> pairs = new java.util.ArrayList<>(count);
-            for (int i = 0; i < count; i++)
-            {
-                final byte[] key = new byte[content.getInt()];
-                content.get(key);
-                final byte[] value = new byte[content.getInt()];
-                content.get(value);
-                pairs.add(new byte[][] {key, value});
-            }
-            return new ScanPage(ReadResult.Status.FOUND, pairs, more, null, null);
-        });
+                final java.nio.ByteBuffer content = reply.asReadOnlyByteBuffer();
+                if (!content.hasRemaining() || content.get() != GroupStateMachine.SCAN_PAGE)
+                {
+                    return ScanPage.of(ReadResult.of(ReadResult.Status.NOT_OWNER));
+                }
+                final boolean more = content.get() == 1;
+                final int count = content.getInt();
+                final java.util.List<byte[][]> pairs = new java.util.ArrayList<>(count);
+                for (int i = 0; i < count; i++)
+                {
+                    final byte[] key = new byte[content.getInt()];
+                    content.get(key);
+                    final byte[] value = new byte[content.getInt()];
+                    content.get(value);
+                    pairs.add(new byte[][] {key, value});
+                }
+                return new ScanPage(ReadResult.Status.FOUND, pairs, more, null, null);
+            });
     }
 
     /**

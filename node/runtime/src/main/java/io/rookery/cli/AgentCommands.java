@@ -18,9 +18,9 @@ final class AgentCommands
     }
 
     /**
-     * A message posted to an agent; ask and tell differ only in the query the ingress reads.
+     * A command about one agent: which node to ask, the agent's type and key.
      */
-    abstract static class PostMessage implements Callable<Integer>
+    abstract static class OneAgent implements Callable<Integer>
     {
         @Option(names = "--node", defaultValue = "127.0.0.1:7103", description = "HTTP endpoint of any node.")
         String node;
@@ -31,6 +31,18 @@ final class AgentCommands
         @Parameters(index = "1", description = "Agent key.")
         String key;
 
+        /** @return the agent's path in the HTTP API. */
+        String path()
+        {
+            return Http.agentPath(type, key);
+        }
+    }
+
+    /**
+     * A message posted to an agent; ask and tell differ only in the query the ingress reads.
+     */
+    abstract static class PostMessage extends OneAgent
+    {
         @Parameters(index = "2", description = "Message (JSON).")
         String message;
 
@@ -38,8 +50,8 @@ final class AgentCommands
 
         public Integer call()
         {
-            return AgentCommands.call(() -> new Http(Duration.ofSeconds(15), null)
-                .post(node, Http.agentPath(type, key) + query(), message));
+            return AgentCommands.call(() ->
+                new Http(Duration.ofSeconds(15), null).post(node, path() + query(), message));
         }
     }
 
@@ -64,42 +76,23 @@ final class AgentCommands
     }
 
     @Command(name = "state", mixinStandardHelpOptions = true, description = "Print an agent's committed state.")
-    static final class State implements Callable<Integer>
+    static final class State extends OneAgent
     {
-        @Option(names = "--node", defaultValue = "127.0.0.1:7103", description = "HTTP endpoint of any node.")
-        String node;
-
-        @Parameters(index = "0", description = "Agent type.")
-        String type;
-
-        @Parameters(index = "1", description = "Agent key.")
-        String key;
-
         public Integer call()
         {
-            return AgentCommands.call(() -> new Http(Duration.ofSeconds(15), null)
-                .get(node, Http.agentPath(type, key)));
+            return AgentCommands.call(() -> new Http(Duration.ofSeconds(15), null).get(node, path()));
         }
     }
 
     @Command(name = "delete", mixinStandardHelpOptions = true,
         description = "Delete an agent's state: it leaves lists and counts, and starts again from its initial state.")
-    static final class Delete implements Callable<Integer>
+    static final class Delete extends OneAgent
     {
-        @Option(names = "--node", defaultValue = "127.0.0.1:7103", description = "HTTP endpoint of any node.")
-        String node;
-
-        @Parameters(index = "0", description = "Agent type.")
-        String type;
-
-        @Parameters(index = "1", description = "Agent key.")
-        String key;
-
         public Integer call()
         {
             return AgentCommands.call(() ->
             {
-                final Http.Reply reply = new Http(Duration.ofSeconds(15), null).delete(node, Http.agentPath(type, key));
+                final Http.Reply reply = new Http(Duration.ofSeconds(15), null).delete(node, path());
                 return reply.status() == 204 ? new Http.Reply(200, "deleted " + type + "/" + key) : reply;
             });
         }

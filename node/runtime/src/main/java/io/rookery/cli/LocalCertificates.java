@@ -84,7 +84,8 @@ public record LocalCertificates(Path ca, Path cert, Path key)
         return (PrivateKey)keys.getKey("node", password.toCharArray());
     }
 
-    private static void restrict(final Path file) throws IOException
+    /** Makes a file readable and writable by its owner only (where the file system has POSIX modes). */
+    static void restrict(final Path file) throws IOException
     {
         try
         {
@@ -92,7 +93,7 @@ public record LocalCertificates(Path ca, Path cert, Path key)
         }
         catch (final UnsupportedOperationException ignored)
         {
-            // Not a POSIX file system.
+            // Not a POSIX file system: the directory's own permissions protect it.
         }
     }
 

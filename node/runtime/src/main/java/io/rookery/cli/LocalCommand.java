@@ -133,14 +133,7 @@ final class LocalCommand implements Callable<Integer>
     private static Path writePrivate(final Path file, final String text) throws java.io.IOException
     {
         Files.writeString(file, text);
-        try
-        {
-            Files.setPosixFilePermissions(file, java.nio.file.attribute.PosixFilePermissions.fromString("rw-------"));
-        }
-        catch (final UnsupportedOperationException ignored)
-        {
-            // Not a POSIX file system: the directory's own permissions protect it.
-        }
+        LocalCertificates.restrict(file);
         return file;
     }
 

@@ -68,13 +68,10 @@ public final class Main implements Runnable
      */
     static int execute(final String[] args, final java.util.Map<String, String> environment)
     {
-        final CommandLine commandLine = new CommandLine(new Main());
-        final CommandLine node = commandLine.getSubcommands().get("node");
+        final CommandLine commandLine;
         try
         {
-            final ConfigDefaults defaults = ConfigDefaults.load(args, environment);
-            defaults.validate(node.getCommandSpec());
-            node.setDefaultValueProvider(defaults);
+            commandLine = configured(args, environment);
         }
         catch (final IllegalArgumentException ex)
         {
@@ -82,6 +79,23 @@ public final class Main implements Runnable
             return EXIT_USAGE;
         }
         return commandLine.execute(args);
+    }
+
+    /**
+     * @param args        command line (scanned for {@code --config}).
+     * @param environment environment variables.
+     * @return the command line whose {@code node} command takes its defaults from the environment
+     * and the config file.
+     * @throws IllegalArgumentException when the config file cannot be read or names an unknown setting.
+     */
+    static CommandLine configured(final String[] args, final java.util.Map<String, String> environment)
+    {
+        final CommandLine commandLine = new CommandLine(new Main());
+        final CommandLine node = commandLine.getSubcommands().get("node");
+        final ConfigDefaults defaults = ConfigDefaults.load(args, environment);
+        defaults.validate(node.getCommandSpec());
+        node.setDefaultValueProvider(defaults);
+        return commandLine;
     }
 
     public void run()

@@ -1,11 +1,8 @@
 package io.rookery.node;
 
-import java.io.ByteArrayOutputStream;
-import java.math.BigDecimal;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.Base64;
-import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -13,6 +10,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.rookery.api.Codecs;
 import io.rookery.query.Predicate;
+import io.rookery.query.Tally;
 
 /**
  * Queries over the agents of a type across the cluster, run by the node that received them: a
@@ -156,8 +154,7 @@ final class AgentQueries
         final int limit;
         final long deadlineMs;
         final CompletableFuture<Response> answer = new CompletableFuture<>();
-        final ByteArrayOutputStream agents = new ByteArrayOutputStream();
-        int count;
+        final AgentList agents = new AgentList();
 
         ListWalk(final String type, final String where, final int limit, final long deadlineMs)
         {
@@ -181,7 +178,7 @@ final class AgentQueries
                 finish(at);
                 return;
             }
-            final byte[] query = new PartitionQuery.Spec(null, at.after(), limit - count, false, null)
+            final byte[] query = new PartitionQuery.Spec(null, at.after(), limit - agents.size(), false, null)
                 .toJson(where, null);
             runtime.router().query(type, at.partition(), query, Duration.ofMillis(leftMs)).whenComplete((r, ex) ->
             {
@@ -209,13 +206,12 @@ final class AgentQueries
             final JsonNode json = Codecs.parseJson(response.payload());
             for (final JsonNode agent : json.path("agents"))
             {
-                agents.write(count++ == 0 ? '[' : ',');
-                agents.writeBytes(Codecs.toJson(agent));
+                agents.add(agent.path("key").asText(), Codecs.toJson(agent.path("state")));
             }
             final boolean done = json.path("done").asBoolean();
             final String last = json.hasNonNull("last") ? json.get("last").asText() : at.after();
             final Cursor next = done ? new Cursor(at.partition() + 1, null) : new Cursor(at.partition(), last);
-            if (count >= limit)
+            if (agents.size() >= limit)
             {
                 finish(next.partition() >= runtime.partitionCount() ? null : next);
                 return;
@@ -225,19 +221,7 @@ final class AgentQueries
 
         private void finish(final Cursor next)
         {
-            final ByteArrayOutputStream out = new ByteArrayOutputStream(agents.size() + 96);
-            out.writeBytes("{\"agents\":".getBytes(StandardCharsets.UTF_8));
-            out.writeBytes(count == 0 ? "[]".getBytes(StandardCharsets.UTF_8) : agents.toByteArray());
-            if (count > 0)
-            {
-                out.write(']');
-            }
-            if (next != null)
-            {
-                out.writeBytes((",\"next\":\"" + next.encode() + "\"").getBytes(StandardCharsets.UTF_8));
-            }
-            out.write('}');
-            answer.complete(Response.ok(out.toByteArray()));
+            answer.complete(Response.ok(agents.answer(next == null ? "" : ",\"next\":\"" + next.encode() + "\"")));
         }
     }
 
@@ -253,13 +237,8 @@ final class AgentQueries
         final CompletableFuture<Response> answer = new CompletableFuture<>();
         final AtomicInteger nextPartition = new AtomicInteger();
         final long startNs = System.nanoTime();
+        final Tally tally = new Tally();
         int answered;
-        long count;
-        long numbers;
-        long scanned;
-        BigDecimal sum = BigDecimal.ZERO;
-        BigDecimal min;
-        BigDecimal max;
 
         Aggregate(final String type, final byte[] query, final Duration timeout)
         {
@@ -300,30 +279,10 @@ final class AgentQueries
                         (ex != null ? ex : response.payloadText())));
                     return;
                 }
-                final JsonNode json = Codecs.parseJson(response.payload());
-                count += json.path("count").asLong();
-                numbers += json.path("numbers").asLong();
-                scanned += json.path("scanned").asLong();
-                sum = sum.add(json.path("sum").decimalValue());
-                if (json.hasNonNull("min"))
-                {
-                    final BigDecimal m = json.get("min").decimalValue();
-                    min = min == null || m.compareTo(min) < 0 ? m : min;
-                }
-                if (json.hasNonNull("max"))
-                {
-                    final BigDecimal m = json.get("max").decimalValue();
-                    max = max == null || m.compareTo(max) > 0 ? m : max;
-                }
+                tally.merge(Codecs.parseJson(response.payload()));
                 if (++answered == runtime.partitionCount())
                 {
-                    final Map<String, Object> result = new LinkedHashMap<>();
-                    result.put("count", count);
-                    result.put("numbers", numbers);
-                    result.put("sum", sum);
-                    result.put("min", min);
-                    result.put("max", max);
-                    result.put("scanned", scanned);
+                    final Map<String, Object> result = tally.toMap();
                     result.put("partitions", answered);
                     result.put("tookMs", (System.nanoTime() - startNs) / 1_000_000);
                     answer.complete(Response.ok(Codecs.toJson(result)));

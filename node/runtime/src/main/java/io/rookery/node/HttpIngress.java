@@ -525,12 +525,9 @@ final class HttpIngress implements AutoCloseable
             error(exchange, route, 400, "BAD_REQUEST", ex.getMessage());
             return;
         }
-        final AgentType<?, ?> type = runtime.registry().find(id.type());
+        final AgentType<?, ?> type = knownType(exchange, route, id.type());
         if (type == null)
         {
-            metrics.rejected.labelValues("unknown_type").inc();
-            error(exchange, route, 404, Status.UNKNOWN_TYPE.name(),
-                "unknown agent type '" + id.type() + "'; known: " + runtime.registry().names());
             return;
         }
         switch (method)
@@ -584,12 +581,9 @@ final class HttpIngress implements AutoCloseable
     private void handleQuery(final HttpExchange exchange, final String type)
     {
         final String route = "agents_query";
-        final AgentType<?, ?> agentType = runtime.registry().find(type);
+        final AgentType<?, ?> agentType = knownType(exchange, route, type);
         if (agentType == null)
         {
-            metrics.rejected.labelValues("unknown_type").inc();
-            error(exchange, route, 404, Status.UNKNOWN_TYPE.name(),
-                "unknown agent type '" + type + "'; known: " + runtime.registry().names());
             return;
         }
         final String where = queryParam(exchange, "where");
@@ -633,6 +627,22 @@ final class HttpIngress implements AutoCloseable
             }
         }
         return null;
+    }
+
+    /**
+     * @return the registered type of that name, or null once the request was answered 404 (and
+     * counted) because there is none.
+     */
+    private AgentType<?, ?> knownType(final HttpExchange exchange, final String route, final String name)
+    {
+        final AgentType<?, ?> type = runtime.registry().find(name);
+        if (type == null)
+        {
+            metrics.rejected.labelValues("unknown_type").inc();
+            error(exchange, route, 404, Status.UNKNOWN_TYPE.name(),
+                "unknown agent type '" + name + "'; known: " + runtime.registry().names());
+        }
+        return type;
     }
 
     /**
@@ -824,12 +834,9 @@ final class HttpIngress implements AutoCloseable
     private void handleBroadcast(final HttpExchange exchange, final String type)
     {
         final String route = "agents_broadcast";
-        final AgentType<?, ?> agentType = runtime.registry().find(type);
+        final AgentType<?, ?> agentType = knownType(exchange, route, type);
         if (agentType == null)
         {
-            metrics.rejected.labelValues("unknown_type").inc();
-            error(exchange, route, 404, Status.UNKNOWN_TYPE.name(),
-                "unknown agent type '" + type + "'; known: " + runtime.registry().names());
             return;
         }
         final byte[] body = readBody(exchange, route);

@@ -1,6 +1,5 @@
 package io.rookery.node;
 
-import java.io.ByteArrayOutputStream;
 import java.math.BigDecimal;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
@@ -11,6 +10,7 @@ import io.rookery.api.AgentId;
 import io.rookery.api.AgentType;
 import io.rookery.api.Codecs;
 import io.rookery.query.Predicate;
+import io.rookery.query.Tally;
 import io.rookery.raft.RaftGroups;
 import io.rookery.raft.ScanPage;
 import io.rookery.transport.codecs.Status;
@@ -24,8 +24,8 @@ import io.rookery.transport.codecs.Status;
  * {@link #MAX_SCANNED} agents or its deadline is near, so the asking node continues from there.
  * <p>
  * Answers are JSON: a list {@code {"agents":[{"key":..,"state":..}],"last":key,"done":bool,
- * "scanned":n}}, an aggregate {@code {"count":n,"scanned":n,"numbers":n,"sum":x,"min":y,"max":z}}
- * ({@code numbers}: matches whose field held a number; sum, min and max are over those).
+ * "scanned":n}}, an aggregate a {@link Tally} ({@code numbers}: matches whose field held a number;
+ * sum, min and max are over those).
  */
 final class PartitionQuery
 {
@@ -112,14 +112,12 @@ final class PartitionQuery
     private final long deadlineMs;
     private final byte[] prefix;
     private final CompletableFuture<Response> answer = new CompletableFuture<>();
-    private final ByteArrayOutputStream agents = new ByteArrayOutputStream();
-    private int matched;
+    /** Whether a state must be parsed: only when the condition or the summed field looks inside it. */
+    private final boolean parse;
+    private final AgentList agents = new AgentList();
+    private final Tally tally = new Tally();
     private int scanned;
     private String lastKey;
-    private long numbers;
-    private BigDecimal sum = BigDecimal.ZERO;
-    private BigDecimal min;
-    private BigDecimal max;
 
     PartitionQuery(final AgentRuntime runtime, final RaftGroups raft, final long group, final int partition,
         final AgentType<?, ?> type, final Spec spec, final long deadlineMs)
@@ -133,6 +131,7 @@ final class PartitionQuery
         this.deadlineMs = deadlineMs;
         this.prefix = KeySpaces.statePrefix(type.name());
         this.lastKey = spec.after();
+        this.parse = spec.where() != Predicate.ALL || (spec.aggregate() && spec.field() != null);
     }
 
     CompletableFuture<Response> run()
@@ -205,20 +204,17 @@ final class PartitionQuery
             scanned++;
             lastKey = id.key();
             final byte[] stateJson = runtime.stateJson(id, type, pair[1]);
-            // Parsed only when something looks inside: a plain list or count needs no tree.
-            final boolean parse = spec.where() != Predicate.ALL || (spec.aggregate() && spec.field() != null);
             final JsonNode state = parse ? Codecs.parseJson(stateJson) : null;
             if (!parse || spec.where().test(state))
             {
-                matched++;
                 if (spec.aggregate())
                 {
-                    accumulate(state);
+                    tally.matched(number(state));
                 }
                 else
                 {
-                    append(id, stateJson);
-                    if (matched >= spec.limit() || agents.size() >= MAX_ANSWER_BYTES)
+                    agents.add(id.key(), stateJson);
+                    if (agents.size() >= spec.limit() || agents.bytes() >= MAX_ANSWER_BYTES)
                     {
                         finishList(!page.more() && pair == page.pairs().get(page.pairs().size() - 1));
                         return;
@@ -254,57 +250,27 @@ final class PartitionQuery
         next(last[0]);
     }
 
-    private void accumulate(final JsonNode state)
+    /** @return the summed field of a matching state when it holds a number, else null. */
+    private BigDecimal number(final JsonNode state)
     {
         if (spec.field() == null)
         {
-            return;
+            return null;
         }
         final JsonNode value = Predicate.resolve(state, spec.field());
-        if (value == null || !value.isNumber())
-        {
-            return;
-        }
-        final BigDecimal number = value.decimalValue();
-        numbers++;
-        sum = sum.add(number);
-        min = min == null || number.compareTo(min) < 0 ? number : min;
-        max = max == null || number.compareTo(max) > 0 ? number : max;
-    }
-
-    private void append(final AgentId id, final byte[] stateJson)
-    {
-        agents.write(agents.size() == 0 ? '[' : ',');
-        agents.writeBytes(("{\"key\":" + new String(Codecs.toJson(id.key()), StandardCharsets.UTF_8) + ",\"state\":")
-            .getBytes(StandardCharsets.UTF_8));
-        agents.writeBytes(stateJson);
-        agents.write('}');
+        return value == null || !value.isNumber() ? null : value.decimalValue();
     }
 
     private void finishList(final boolean done)
     {
-        final ByteArrayOutputStream out = new ByteArrayOutputStream(agents.size() + 128);
-        out.writeBytes("{\"agents\":".getBytes(StandardCharsets.UTF_8));
-        out.writeBytes(agents.size() == 0 ? "[]".getBytes(StandardCharsets.UTF_8) : agents.toByteArray());
-        if (agents.size() > 0)
-        {
-            out.write(']');
-        }
-        out.writeBytes((",\"last\":" + (lastKey == null ? "null" : new String(Codecs.toJson(lastKey),
-            StandardCharsets.UTF_8)) + ",\"done\":" + done + ",\"scanned\":" + scanned + "}")
-            .getBytes(StandardCharsets.UTF_8));
-        answer.complete(Response.ok(out.toByteArray()));
+        answer.complete(Response.ok(agents.answer(",\"last\":" + (lastKey == null ? "null" :
+            new String(Codecs.toJson(lastKey), StandardCharsets.UTF_8)) + ",\"done\":" + done + ",\"scanned\":" +
+            scanned)));
     }
 
     private void finishAggregate()
     {
-        final java.util.Map<String, Object> json = new java.util.LinkedHashMap<>();
-        json.put("count", matched);
-        json.put("scanned", scanned);
-        json.put("numbers", numbers);
-        json.put("sum", sum);
-        json.put("min", min);
-        json.put("max", max);
-        answer.complete(Response.ok(Codecs.toJson(json)));
+        tally.scanned(scanned);
+        answer.complete(Response.ok(Codecs.toJson(tally.toMap())));
     }
 }

@@ -152,6 +152,8 @@ public final class RookeryNode implements AutoCloseable
             deployer = new Deployer(this, runtime, ctx.dataDir().resolve("bundles"), ctx.deploymentSyncInterval(),
                 ctx.bundleRetention());
             deployer.preload();
+            // Read once: the same secret keys Aeron frames and gossip.
+            final byte[] clusterSecret = ctx.clusterSecret();
             transport = AeronTransport.launch(new AeronTransport.Context()
                 .name(nodeId)
                 .host(ctx.host())
@@ -159,7 +161,7 @@ public final class RookeryNode implements AutoCloseable
                 .aeronDirectoryName(ctx.aeronDirectoryName())
                 .idleProfile(ctx.idleProfile())
                 .mtu(ctx.aeronMtu())
-                .frameKey(frameKey(ctx.clusterSecret()))
+                .frameKey(frameKey(clusterSecret))
                 .frameHandler(runtime.router()));
             runtime.router().transport(transport);
             final RaftGroups.Context raftContext = new RaftGroups.Context();
@@ -197,7 +199,7 @@ public final class RookeryNode implements AutoCloseable
                 .pingInterval(ctx.gossipPingInterval())
                 .pingTimeout(ctx.gossipPingInterval().dividedBy(2))
                 .suspicionMult(ctx.gossipSuspicionMult())
-                .clusterSecret(ctx.clusterSecret())
+                .clusterSecret(clusterSecret)
                 .listener(new PeerTracker(ctx, rt, tr)));
             checkCompatibility(membership.members(), ctx);
             runtime.membership(membership);

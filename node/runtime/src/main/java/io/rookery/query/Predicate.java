@@ -113,9 +113,10 @@ public abstract class Predicate
         return names;
     }
 
+    /** In the order the parser tries them: a two-character symbol before its one-character prefix. */
     private enum Op
     {
-        EQ("="), NE("!="), LT("<"), LE("<="), GT(">"), GE(">=");
+        NE("!="), LE("<="), GE(">="), EQ("="), LT("<"), GT(">");
 
         final String symbol;
 
@@ -358,18 +359,12 @@ public abstract class Predicate
         private Op op()
         {
             skipSpaces();
-            for (final String symbol : new String[] {"!=", "<=", ">=", "=", "<", ">"})
+            for (final Op op : Op.values())
             {
-                if (text.startsWith(symbol, position))
+                if (text.startsWith(op.symbol, position))
                 {
-                    position += symbol.length();
-                    for (final Op op : Op.values())
-                    {
-                        if (op.symbol.equals(symbol))
-                        {
-                            return op;
-                        }
-                    }
+                    position += op.symbol.length();
+                    return op;
                 }
             }
             throw error("expected one of = != < <= > >= or exists");

@@ -77,13 +77,9 @@ class ConfigFuzzTest
         final String[] argv = args.toArray(String[]::new);
         try
         {
-            final CommandLine commandLine = new CommandLine(new Main());
-            final CommandLine node = commandLine.getSubcommands().get("node");
-            final ConfigDefaults defaults = ConfigDefaults.load(argv, environment);
-            defaults.validate(node.getCommandSpec());
-            node.setDefaultValueProvider(defaults);
+            final CommandLine commandLine = Main.configured(argv, environment);
             commandLine.parseArgs(argv);
-            final NodeCommand command = node.getCommand();
+            final NodeCommand command = commandLine.getSubcommands().get("node").getCommand();
             command.context().conclude();
         }
         catch (final IllegalArgumentException | CommandLine.ParameterException ex)
